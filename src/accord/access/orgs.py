@@ -1,0 +1,125 @@
+"""Member organisations: each is a STIX identity (identity_class organization) with sector and country."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from accord.access.viewer import Viewer
+from accord.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
+from accord.stix.timestamps import format_stix, now
+from accord.store.schema import group_member, organisation
+
+#: STIX 2.1 industry-sector-ov plus the sectors a collective-defence hub needs.
+SECTORS: tuple[str, ...] = (
+    "agriculture", "aerospace", "automotive", "chemical", "commercial", "communications",
+    "construction", "defense", "education", "energy", "entertainment", "financial-services",
+    "government", "government-emergency-services", "government-local", "government-national",
+    "government-public-services", "government-regional", "healthcare", "hospitality-leisure",
+    "infrastructure", "dams", "nuclear", "water", "insurance", "manufacturing", "mining",
+    "non-profit", "pharmaceuticals", "retail", "technology", "telecommunications",
+    "transportation", "utilities",
+    "law-enforcement", "academia", "nonprofit", "cert",
+)  # fmt: skip
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+#: Fixed namespace so an organisation's identity id follows from its name on every hub.
+ORG_NAMESPACE = uuid.UUID("8a1c6e0e-6f2b-4f57-9a43-5d0b1c2e7f10")
+
+
+def identity_id_for(name: str) -> str:
+    return f"identity--{uuid.uuid5(ORG_NAMESPACE, name)}"
+
+
+def validate(name: str, sector: str, country: str) -> tuple[str, str, str]:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("an organisation needs a name of 1 to 200 characters")
+    sector = sector.strip().lower()
+    if sector not in SECTORS:
+        raise InvalidInput(f"unknown sector {sector!r}; use one of: {', '.join(SECTORS)}")
+    country = country.strip().upper()
+    if not _COUNTRY.match(country):
+        raise InvalidInput(f"country must be an ISO 3166-1 alpha-2 code such as GB or FR, got {country!r}")
+    return name, sector, country
+
+
+def identity_object(name: str, sector: str, country: str, identity_id: str, created: str) -> dict[str, Any]:
+    """The STIX identity that stands for a member organisation."""
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": identity_id,
+        "created": created,
+        "modified": created,
+        "name": name,
+        "identity_class": "organization",
+        "sectors": [sector],
+        "x_accord_country": country,
+    }
+
+
+def create(conn: Connection, actor: Viewer, name: str, sector: str, country: str) -> dict[str, Any]:
+    """Insert the organisation row; returns it with the identity object the caller must ingest."""
+    if not actor.is_hub_admin:
+        raise PermissionDenied("only a hub admin may add organisations")
+    name, sector, country = validate(name, sector, country)
+    if conn.execute(select(organisation.c.pk).where(organisation.c.name == name)).first():
+        raise AlreadyExists(f"organisation {name!r} already exists")
+    at = now()
+    ident = identity_id_for(name)
+    pk = conn.execute(
+        organisation.insert().values(name=name, identity_id=ident, sector=sector, country=country, created_at=at)
+    ).inserted_primary_key[0]
+    return {
+        "pk": pk,
+        "name": name,
+        "identity_id": ident,
+        "sector": sector,
+        "country": country,
+        "identity": identity_object(name, sector, country, ident, format_stix(at)),
+    }
+
+
+def get(conn: Connection, name_or_identity: str) -> dict[str, Any]:
+    col = organisation.c.identity_id if name_or_identity.startswith("identity--") else organisation.c.name
+    row = conn.execute(select(organisation).where(col == name_or_identity)).first()
+    if row is None:
+        raise NotFound(f"no organisation named {name_or_identity!r} (see 'accord org list')")
+    return dict(row._mapping)
+
+
+def get_by_pk(conn: Connection, pk: int) -> dict[str, Any]:
+    row = conn.execute(select(organisation).where(organisation.c.pk == pk)).first()
+    if row is None:
+        raise NotFound(f"no organisation #{pk}")
+    return dict(row._mapping)
+
+
+def list_all(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in conn.execute(select(organisation).order_by(organisation.c.name))]
+
+
+def member_identity_ids(conn: Connection) -> dict[str, int]:
+    """identity id → organisation pk, for every member organisation."""
+    return {r.identity_id: r.pk for r in conn.execute(select(organisation.c.identity_id, organisation.c.pk))}
+
+
+def group_pks_of(conn: Connection, org_pk: int) -> frozenset[int]:
+    rows = conn.execute(select(group_member.c.group_pk).where(group_member.c.org_pk == org_pk))
+    return frozenset(r.group_pk for r in rows)
+
+
+def viewer_for(conn: Connection, name: str, *, operator: bool = True, source: str = "cli") -> Viewer:
+    """The operator acting as (and seeing exactly what is visible to) one organisation."""
+    org = get(conn, name)
+    return Viewer(
+        org_pk=org["pk"],
+        org_name=org["name"],
+        org_identity=org["identity_id"],
+        group_pks=group_pks_of(conn, org["pk"]),
+        operator=operator,
+        source=source,
+    )

@@ -1,0 +1,51 @@
+"""The ASGI application: health page, REST API and OpenAPI document on one FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import text
+
+from accord import __version__
+from accord.api import admin, errors, objects
+from accord.hub import Hub
+
+_HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Accord</title></head>
+<body><h1>Accord</h1><p>Threat-intelligence sharing and collective-defence hub, version {version}.</p>
+<ul><li><a href="/health">Health</a></li><li><a href="/api/v1/openapi.json">REST API (OpenAPI)</a></li>
+<li><a href="/api/v1/docs">REST API documentation</a></li></ul></body></html>"""
+
+
+def create_app(hub: Hub | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Accord",
+        version=__version__,
+        description="Threat-intelligence sharing hub. Authenticate with `Authorization: Bearer <token>`.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.hub = hub or Hub()
+    errors.install(app)
+    app.include_router(objects.router)
+    app.include_router(admin.router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return _HOME.format(version=__version__)
+
+    @app.get("/health", tags=["health"])
+    def health(request: Request) -> JSONResponse:
+        try:
+            with request.app.state.hub.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            db_ok = True
+        except Exception:  # noqa: BLE001 - any database failure means unhealthy
+            db_ok = False
+        return JSONResponse(
+            {"status": "ok" if db_ok else "degraded", "database": "ok" if db_ok else "unreachable",
+             "version": __version__},
+            status_code=200 if db_ok else 503,
+        )  # fmt: skip
+
+    return app

@@ -1,0 +1,80 @@
+"""Every error Accord raises on purpose, typed, with what the edges need to report it.
+
+Edges map these to HTTP status codes (``http_status``), TAXII error messages and CLI exit codes
+(``exit_code``); the message is written for a person to act on.
+"""
+
+from __future__ import annotations
+
+
+class AccordError(Exception):
+    """Base class: a failure a user can understand and act on."""
+
+    http_status = 400
+    exit_code = 1
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(AccordError):
+    code = "config"
+    exit_code = 78
+
+
+class InvalidInput(AccordError):
+    """Input that is not what was expected: malformed JSON, not STIX, bad parameter."""
+
+    code = "invalid-input"
+    http_status = 400
+    exit_code = 65
+
+
+class InvalidStix(InvalidInput):
+    """A STIX object that fails validation."""
+
+    code = "invalid-stix"
+    http_status = 422
+
+
+class TooLarge(InvalidInput):
+    code = "too-large"
+    http_status = 413
+
+
+class NotFound(AccordError):
+    code = "not-found"
+    http_status = 404
+    exit_code = 66
+
+
+class AlreadyExists(AccordError):
+    code = "already-exists"
+    http_status = 409
+
+
+class AuthenticationFailed(AccordError):
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 77
+
+
+class PermissionDenied(AccordError):
+    code = "forbidden"
+    http_status = 403
+    exit_code = 77
+
+
+class AudienceRefused(PermissionDenied):
+    """An audience wider than the object's TLP allows, or a group the publisher is not in."""
+
+    code = "audience-refused"
+    http_status = 422
+
+
+class DatabaseUnavailable(AccordError):
+    code = "database-unavailable"
+    http_status = 503
+    exit_code = 69

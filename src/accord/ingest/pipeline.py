@@ -1,0 +1,407 @@
+"""Parse → validate → normalise → version → store, one transaction per batch.
+
+Invalid objects are reported one by one with the reason; valid ones in the same batch are stored.
+The caller owns the transaction: a failure before commit leaves nothing of the batch behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from accord.access.audience import GROUP, ORG, PUBLIC, Audience, allowed, cap_for_tlp, default_audience
+from accord.access.viewer import Viewer
+from accord.errors import AudienceRefused, InvalidStix, PermissionDenied
+from accord.stix import tlp as tlpmod
+from accord.stix.reader import Item
+from accord.stix.timestamps import now, version_key
+from accord.stix.upgrade import needs_upgrade, upgrade_object
+from accord.stix.validate import check_object
+from accord.store import objects as store
+from accord.store.schema import (
+    group_member,
+    object_grant,
+    object_label,
+    object_ref,
+    organisation,
+    sharing_group,
+)
+
+BATCH = 2000
+SEARCH_TEXT_LIMIT = 4000
+#: Properties whose targets decide whether a relationship or sighting may be seen.
+DEPENDENCY_REFS: dict[str, tuple[str, ...]] = {
+    "relationship": ("source_ref", "target_ref"),
+    "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
+}
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How a batch is published: TLP for unmarked objects, audience, and provenance."""
+
+    tlp: str | None = None
+    audience: Audience | None = None
+    via: str = "cli"
+    source: str | None = None
+    default_tlp: str = tlpmod.AMBER
+    max_object_bytes: int = 10 * 1024 * 1024
+    keep_outcomes: bool = False
+
+
+@dataclass
+class Outcome:
+    index: int
+    id: str | None
+    status: str  # added | new-version | unchanged | rejected
+    reason: str | None = None
+    version: str | None = None
+
+
+@dataclass
+class IngestResult:
+    added: int = 0
+    new_version: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.added + self.new_version + self.unchanged + self.rejected
+
+    @property
+    def errors(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "rejected"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "new_version": self.new_version,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors": [{"index": o.index, "id": o.id, "reason": o.reason} for o in self.errors],
+        }
+
+
+@dataclass
+class _Candidate:
+    index: int
+    obj: dict[str, Any]
+    stix_id: str
+    key: str
+    tlp: str
+
+
+def _search_text(obj: dict[str, Any]) -> str:
+    parts: list[str] = [obj["id"]]
+    for prop in ("name", "value", "abstract", "content", "description", "pattern", "relationship_type",
+                 "x_accord_country"):
+        v = obj.get(prop)
+        if isinstance(v, str):
+            parts.append(v)
+    for prop in ("aliases", "x_mitre_aliases", "labels", "indicator_types", "malware_types", "sectors"):
+        v = obj.get(prop)
+        if isinstance(v, list):
+            parts.extend(x for x in v if isinstance(x, str))
+    for prop in ("source_ref", "target_ref", "sighting_of_ref"):
+        v = obj.get(prop)
+        if isinstance(v, str):
+            parts.append(v)
+    for ref in obj.get("external_references") or ():
+        if isinstance(ref, dict) and isinstance(ref.get("external_id"), str):
+            parts.append(ref["external_id"])
+    return " ".join(parts).lower()[:SEARCH_TEXT_LIMIT]
+
+
+def display_name(obj: dict[str, Any]) -> str:
+    for prop in ("name", "value", "abstract", "pattern", "display_name", "relationship_type", "opinion"):
+        v = obj.get(prop)
+        if isinstance(v, str) and v:
+            return v[:300]
+    if obj.get("type") == "sighting":
+        return f"sighting of {obj.get('sighting_of_ref', '?')}"
+    return obj.get("id", "")
+
+
+def _dependency_refs(obj: dict[str, Any]) -> set[str]:
+    refs: set[str] = set()
+    for prop in DEPENDENCY_REFS.get(obj["type"], ()):
+        v = obj.get(prop)
+        if isinstance(v, str):
+            refs.add(v)
+        elif isinstance(v, list):
+            refs.update(x for x in v if isinstance(x, str))
+    return refs
+
+
+def _basic_shape(obj: dict[str, Any]) -> str | None:
+    """What every STIX object needs before anything else can be said about it."""
+    typ, sid = obj.get("type"), obj.get("id")
+    if not isinstance(typ, str) or not typ:
+        return "the object has no 'type'"
+    if typ == "bundle":
+        return "a bundle inside a bundle is not allowed"
+    if not isinstance(sid, str) or not sid.startswith(typ + "--"):
+        return f"the {typ} object has no valid 'id' (expected '{typ}--<uuid>')"
+    return None
+
+
+class _Batch:
+    """State shared by the chunks of one ingest call."""
+
+    def __init__(self, conn: Connection, publisher: Viewer, options: IngestOptions) -> None:
+        self.conn = conn
+        self.publisher = publisher
+        self.options = options
+        self.result = IngestResult()
+        self.members = {
+            r.identity_id: (r.pk, r.name) for r in conn.execute(select(organisation.c.identity_id, organisation.c.pk,
+                                                                       organisation.c.name))
+        }  # fmt: skip
+        self.group_pk: int | None = None
+        if options.audience is not None and options.audience.kind == GROUP:
+            self.group_pk = self._resolve_group(options.audience.group or "")
+        self.clock = store.lock_clock(conn)
+        self.seen: set[tuple[str, str]] = set()
+
+    def _resolve_group(self, name: str) -> int:
+        row = self.conn.execute(select(sharing_group.c.pk).where(sharing_group.c.name == name)).first()
+        if row is None:
+            raise AudienceRefused(f"no sharing group named {name!r}")
+        if self.publisher.org_pk is not None:
+            member = self.conn.execute(
+                select(group_member.c.org_pk).where(
+                    group_member.c.group_pk == row.pk, group_member.c.org_pk == self.publisher.org_pk
+                )
+            ).first()
+            if member is None:
+                raise AudienceRefused(f"{self.publisher.org_name} is not a member of sharing group {name!r}")
+        return row.pk
+
+    def reject(self, index: int, stix_id: str | None, reason: str) -> None:
+        self.result.rejected += 1
+        self.result.outcomes.append(Outcome(index, stix_id, "rejected", reason))
+
+    def ok(self, index: int, stix_id: str, status: str, key: str) -> None:
+        if status == "added":
+            self.result.added += 1
+        elif status == "new-version":
+            self.result.new_version += 1
+        else:
+            self.result.unchanged += 1
+        if self.options.keep_outcomes:
+            self.result.outcomes.append(Outcome(index, stix_id, status, None, key or None))
+
+    def next_timestamp(self) -> datetime:
+        t = now()
+        self.clock = t if t > self.clock else self.clock + store.ONE_MICROSECOND
+        return self.clock
+
+    # -- per object -----------------------------------------------------------------------------
+
+    def prepare(self, item: Item) -> _Candidate | None:
+        obj = item.obj
+        if not isinstance(obj, dict):
+            self.reject(item.index, None, item.error or f"a {type(obj).__name__}, not a JSON object")
+            return None
+        stix_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+        if item.size > self.options.max_object_bytes:
+            self.reject(item.index, stix_id, f"the object is {item.size:,} bytes; the per-object limit is "
+                        f"{self.options.max_object_bytes:,} (ACCORD_MAX_OBJECT_BYTES)")  # fmt: skip
+            return None
+        try:
+            if needs_upgrade(obj):
+                obj = upgrade_object(obj)
+        except InvalidStix as exc:
+            self.reject(item.index, stix_id, exc.message)
+            return None
+        reason = _basic_shape(obj) or check_object(obj)
+        if reason is not None:
+            self.reject(item.index, stix_id, reason)
+            return None
+        stix_id = obj["id"]
+        is_tlp_def = tlpmod.is_tlp_marking_id(stix_id)
+        level = tlpmod.CLEAR if is_tlp_def else tlpmod.level_of(obj)
+        if level is None:
+            level = self.options.tlp or self.options.default_tlp
+            if obj["type"] != "marking-definition":
+                obj = {**obj, "object_marking_refs": [*(obj.get("object_marking_refs") or []),
+                                                       tlpmod.TLP2_IDS[level]]}  # fmt: skip
+        if "created" in obj and not is_tlp_def:
+            creator = obj.get("created_by_ref")
+            own = self.publisher.org_identity
+            if creator is None and own is not None:
+                obj = {**obj, "created_by_ref": own}
+            elif creator is not None and creator != own and creator in self.members:
+                self.reject(item.index, stix_id, f"created_by_ref names {self.members[creator][1]}, another member "
+                            "organisation; publish it as that organisation, or leave created_by_ref out")  # fmt: skip
+                return None
+        stamp = obj.get("modified") or obj.get("created")
+        key = version_key(stamp) if isinstance(stamp, str) else ""
+        return _Candidate(item.index, obj, stix_id, key, level)
+
+    def audience_for(self, cand: _Candidate) -> Audience | str:
+        """The audience for one object, or the reason it cannot have the one asked for."""
+        if tlpmod.is_tlp_marking_id(cand.stix_id):
+            return Audience(PUBLIC)
+        audience = self.options.audience or default_audience(cand.tlp)
+        if not allowed(cand.tlp, audience):
+            return (f"{cand.stix_id} is TLP:{cand.tlp.upper()}, which may not be shared with audience "
+                    f"'{audience}'; the widest allowed is '{cap_for_tlp(cand.tlp)}'")  # fmt: skip
+        if audience.kind == ORG and self.publisher.org_pk is None:
+            return "an organisation-only audience needs a publishing organisation (use --as ORG)"
+        return audience
+
+    # -- per chunk ------------------------------------------------------------------------------
+
+    def store_chunk(self, items: list[Item]) -> None:
+        cands: list[tuple[_Candidate, Audience]] = []
+        for item in items:
+            cand = self.prepare(item)
+            if cand is None:
+                continue
+            audience = self.audience_for(cand)
+            if isinstance(audience, str):
+                self.reject(cand.index, cand.stix_id, audience)
+                continue
+            cands.append((cand, audience))
+        if not cands:
+            return
+        existing = store.existing_versions(self.conn, (c.stix_id for c, _ in cands))
+        # The current version of each id: a stored one, or a row this chunk adds.
+        current: dict[str, store.StoredVersion | int] = {}
+        for sid, vers in existing.items():
+            for v in vers.values():
+                if v.is_current:
+                    current[sid] = v
+        new_rows: list[dict[str, Any]] = []
+        new_meta: list[tuple[_Candidate, Audience]] = []
+        uncurrent: set[int] = set()
+        regrant: list[tuple[int, Audience]] = []
+        for cand, audience in cands:
+            vers = existing.get(cand.stix_id, {})
+            pair = (cand.stix_id, cand.key)
+            if cand.key in vers or pair in self.seen:
+                if cand.key in vers:
+                    regrant.append((vers[cand.key].pk, audience))
+                self.ok(cand.index, cand.stix_id, "unchanged", cand.key)
+                continue
+            cur = current.get(cand.stix_id)
+            if isinstance(cur, int):
+                cur_key, cur_creator = new_rows[cur]["version_key"], new_rows[cur]["created_by_ref"]
+            elif cur is not None:
+                cur_key, cur_creator = cur.version_key, cur.created_by_ref
+            else:
+                cur_key, cur_creator = None, None
+            known = cur is not None or bool(vers)
+            if known and cur_creator in self.members and cur_creator != cand.obj.get("created_by_ref"):
+                self.reject(cand.index, cand.stix_id, f"only {self.members[cur_creator][1]}, which created "
+                            f"{cand.stix_id}, may publish new versions of it")  # fmt: skip
+                continue
+            if cur is not None and isinstance(cur, store.StoredVersion) and cur.revoked:
+                self.reject(cand.index, cand.stix_id, f"{cand.stix_id} has been revoked; it cannot get new versions")
+                continue
+            is_current = cur_key is None or cand.key > cur_key
+            if is_current:
+                if isinstance(cur, int):
+                    new_rows[cur]["is_current"] = False
+                elif cur is not None:
+                    uncurrent.add(cur.pk)
+                current[cand.stix_id] = len(new_rows)
+            self.seen.add(pair)
+            obj = cand.obj
+            new_rows.append(
+                {
+                    "stix_id": cand.stix_id,
+                    "type": obj["type"],
+                    "spec_version": obj.get("spec_version", "2.1"),
+                    "version_key": cand.key,
+                    "is_current": is_current,
+                    "revoked": bool(obj.get("revoked", False)),
+                    "tlp": cand.tlp,
+                    "owner_org_pk": self.owner_for(vers),
+                    "created_by_ref": obj.get("created_by_ref"),
+                    "date_added": self.next_timestamp(),
+                    "name": display_name(obj),
+                    "search_text": _search_text(obj),
+                    "data": obj,
+                }
+            )
+            new_meta.append((cand, audience))
+            self.ok(cand.index, cand.stix_id, "new-version" if known else "added", cand.key)
+        store.clear_current(self.conn, uncurrent)
+        pks = store.insert_versions(self.conn, new_rows)
+        grants: list[dict[str, Any]] = []
+        refs: list[dict[str, Any]] = []
+        labels: list[dict[str, Any]] = []
+        at = now()
+        for pk, (cand, audience) in zip(pks, new_meta, strict=True):
+            grants.append(self.grant_row(pk, audience, at))
+            refs.extend({"object_pk": pk, "ref_id": r} for r in sorted(_dependency_refs(cand.obj)))
+            lbls = cand.obj.get("labels")
+            if isinstance(lbls, list):
+                labels.extend({"object_pk": pk, "label": lb[:250]} for lb in sorted(set(lbls)) if isinstance(lb, str))
+        if regrant:
+            have = store.grants_of(self.conn, (pk for pk, _ in regrant))
+            for pk, audience in regrant:
+                row = self.grant_row(pk, audience, at)
+                sig = (row["org_pk"], row["audience"], row["group_pk"])
+                if sig not in have.get(pk, set()):
+                    have.setdefault(pk, set()).add(sig)
+                    grants.append(row)
+        store.insert_many(self.conn, object_grant, grants)
+        store.insert_many(self.conn, object_ref, refs)
+        store.insert_many(self.conn, object_label, labels)
+
+    def owner_for(self, vers: dict[str, store.StoredVersion]) -> int | None:
+        for v in vers.values():
+            if v.owner_org_pk is not None:
+                return v.owner_org_pk
+        return self.publisher.org_pk
+
+    def grant_row(self, pk: int, audience: Audience, at: datetime) -> dict[str, Any]:
+        return {
+            "object_pk": pk,
+            "org_pk": self.publisher.org_pk,
+            "audience": audience.kind,
+            "group_pk": self.group_pk if audience.kind == GROUP else None,
+            "user_pk": self.publisher.user_pk,
+            "via": self.options.via,
+            "source": self.options.source,
+            "granted_at": at,
+        }
+
+
+def ingest_items(
+    conn: Connection,
+    publisher: Viewer,
+    items: Iterable[Item],
+    options: IngestOptions,
+    progress: Callable[[int], None] | None = None,
+) -> IngestResult:
+    """Store every valid object of ``items`` as ``publisher``; report the rest one by one."""
+    if publisher.org_pk is None and not publisher.operator:
+        raise PermissionDenied("publishing needs an organisation")
+    if publisher.user_pk is not None and not publisher.has_role("analyst"):
+        raise PermissionDenied(f"{publisher.email} is a {publisher.role}; publishing needs the analyst role or above")
+    batch = _Batch(conn, publisher, options)
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= BATCH:
+            batch.store_chunk(chunk)
+            if progress:
+                progress(len(chunk))
+            chunk = []
+    if chunk:
+        batch.store_chunk(chunk)
+        if progress:
+            progress(len(chunk))
+    store.save_clock(conn, batch.clock)
+    batch.result.outcomes.sort(key=lambda o: o.index)
+    return batch.result

@@ -1,0 +1,247 @@
+"""STIX object versions: writing new versions, and the reads every edge uses.
+
+Every read takes a ``Visibility`` (from ``accord.access.visible``) and applies it; there is no read
+here without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from accord.store.schema import hub_state, object_grant, object_label, object_ref, organisation, stix_object
+
+if TYPE_CHECKING:
+    from accord.access.visibility import Visibility
+
+CHUNK = 500
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    pk: int
+    stix_id: str
+    version_key: str
+    is_current: bool
+    created_by_ref: str | None
+    owner_org_pk: int | None
+    revoked: bool
+
+
+def chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def lock_clock(conn: Connection) -> datetime:
+    """Take the hub's write lock (held to the end of the transaction); return the last date_added."""
+    conn.execute(update(hub_state).where(hub_state.c.id == 1).values(clock=hub_state.c.clock))
+    clock = conn.execute(select(hub_state.c.clock).where(hub_state.c.id == 1)).scalar_one_or_none()
+    if clock is None:
+        raise RuntimeError("the hub is not initialised: run 'accord init'")
+    return clock
+
+
+def save_clock(conn: Connection, clock: datetime) -> None:
+    conn.execute(update(hub_state).where(hub_state.c.id == 1).values(clock=clock))
+
+
+def existing_versions(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, StoredVersion]]:
+    """stix_id → version_key → stored version, for every stored version of the given ids."""
+    out: dict[str, dict[str, StoredVersion]] = {}
+    id_list = sorted(set(ids))
+    cols = (stix_object.c.pk, stix_object.c.stix_id, stix_object.c.version_key, stix_object.c.is_current,
+            stix_object.c.created_by_ref, stix_object.c.owner_org_pk, stix_object.c.revoked)  # fmt: skip
+    for part in chunks(id_list):
+        for r in conn.execute(select(*cols).where(stix_object.c.stix_id.in_(part))):
+            out.setdefault(r.stix_id, {})[r.version_key] = StoredVersion(*r)
+    return out
+
+
+def insert_versions(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert version rows; returns their primary keys in the same order."""
+    if not rows:
+        return []
+    result = conn.execute(
+        insert(stix_object).returning(stix_object.c.pk, sort_by_parameter_order=True), rows
+    )
+    return [r.pk for r in result]
+
+
+def clear_current(conn: Connection, pks: Iterable[int]) -> None:
+    pk_list = sorted(set(pks))
+    for part in chunks(pk_list):
+        conn.execute(update(stix_object).where(stix_object.c.pk.in_(part)).values(is_current=False))
+
+
+def insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def grants_of(conn: Connection, pks: Iterable[int]) -> dict[int, set[tuple[int | None, str, int | None]]]:
+    """object pk → {(org_pk, audience, group_pk)} already granted."""
+    out: dict[int, set[tuple[int | None, str, int | None]]] = {}
+    for part in chunks(sorted(set(pks))):
+        q = select(object_grant.c.object_pk, object_grant.c.org_pk, object_grant.c.audience, object_grant.c.group_pk)
+        for r in conn.execute(q.where(object_grant.c.object_pk.in_(part))):
+            out.setdefault(r.object_pk, set()).add((r.org_pk, r.audience, r.group_pk))
+    return out
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+_META = (
+    stix_object.c.pk,
+    stix_object.c.stix_id,
+    stix_object.c.type,
+    stix_object.c.version_key,
+    stix_object.c.is_current,
+    stix_object.c.revoked,
+    stix_object.c.tlp,
+    stix_object.c.date_added,
+    stix_object.c.name,
+    stix_object.c.owner_org_pk,
+    stix_object.c.data,
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    types: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    text: str | None = None
+    label: str | None = None
+    tlp: str | None = None
+    owner_org_pk: int | None = None
+    added_after: datetime | None = None
+    added_before: datetime | None = None
+    include_revoked: bool = True
+
+
+def _apply(q: Any, f: Filters) -> Any:
+    if f.types:
+        q = q.where(stix_object.c.type.in_(f.types))
+    if f.ids:
+        q = q.where(stix_object.c.stix_id.in_(f.ids))
+    if f.text:
+        needle = f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(stix_object.c.search_text.like(f"%{needle}%", escape="\\"))
+    if f.label:
+        q = q.where(
+            stix_object.c.pk.in_(select(object_label.c.object_pk).where(object_label.c.label == f.label))
+        )
+    if f.tlp:
+        q = q.where(stix_object.c.tlp == f.tlp)
+    if f.owner_org_pk is not None:
+        q = q.where(stix_object.c.owner_org_pk == f.owner_org_pk)
+    if f.added_after is not None:
+        q = q.where(stix_object.c.date_added > f.added_after)
+    if f.added_before is not None:
+        q = q.where(stix_object.c.date_added <= f.added_before)
+    if not f.include_revoked:
+        q = q.where(stix_object.c.revoked.is_(False))
+    return q
+
+
+def search(
+    conn: Connection,
+    vis: Visibility,
+    filters: Filters = Filters(),
+    *,
+    limit: int = 50,
+    newest_first: bool = True,
+) -> list[dict[str, Any]]:
+    """Current versions visible to the viewer, matching the filters."""
+    q = select(*_META).where(stix_object.c.is_current, vis.clause())
+    q = _apply(q, filters)
+    order = stix_object.c.date_added.desc() if newest_first else stix_object.c.date_added.asc()
+    q = q.order_by(order).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def count(conn: Connection, vis: Visibility, filters: Filters = Filters()) -> int:
+    q = select(func.count()).select_from(stix_object).where(stix_object.c.is_current, vis.clause())
+    return conn.execute(_apply(q, filters)).scalar_one()
+
+
+def stats(conn: Connection, vis: Visibility) -> dict[str, Any]:
+    """Counts of current visible objects by type and by TLP."""
+    base = select(stix_object.c.type, stix_object.c.tlp, func.count().label("n")).where(
+        stix_object.c.is_current, vis.clause()
+    )
+    by_type: dict[str, int] = {}
+    by_tlp: dict[str, int] = {}
+    for r in conn.execute(base.group_by(stix_object.c.type, stix_object.c.tlp)):
+        by_type[r.type] = by_type.get(r.type, 0) + r.n
+        by_tlp[r.tlp] = by_tlp.get(r.tlp, 0) + r.n
+    return {"total": sum(by_type.values()), "by_type": dict(sorted(by_type.items())), "by_tlp": by_tlp}
+
+
+def versions(conn: Connection, vis: Visibility, stix_id: str) -> list[dict[str, Any]]:
+    """Every visible version of one object, oldest first."""
+    q = (
+        select(*_META)
+        .where(stix_object.c.stix_id == stix_id, vis.clause())
+        .order_by(stix_object.c.version_key.asc())
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def current(conn: Connection, vis: Visibility, stix_id: str) -> dict[str, Any] | None:
+    q = select(*_META).where(stix_object.c.stix_id == stix_id, stix_object.c.is_current, vis.clause())
+    row = conn.execute(q).first()
+    return dict(row._mapping) if row else None
+
+
+def iter_current(
+    conn: Connection, vis: Visibility, filters: Filters = Filters(), *, batch: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """Stream every current visible object (oldest first), in keyset-paged batches."""
+    last: datetime | None = filters.added_after
+    while True:
+        f = Filters(**{**filters.__dict__, "added_after": last})
+        rows = search(conn, vis, f, limit=batch, newest_first=False)
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1]["date_added"]
+
+
+def audiences(conn: Connection, vis: Visibility, pk: int) -> list[dict[str, Any]]:
+    """The grants on one version that the viewer may know about (their own org's, or wide ones)."""
+    from accord.store.schema import sharing_group
+
+    q = (
+        select(object_grant.c.audience, object_grant.c.via, object_grant.c.source, object_grant.c.granted_at,
+               organisation.c.name.label("org"), sharing_group.c.name.label("group"))
+        .outerjoin(organisation, organisation.c.pk == object_grant.c.org_pk)
+        .outerjoin(sharing_group, sharing_group.c.pk == object_grant.c.group_pk)
+        .where(object_grant.c.object_pk == pk, vis.grant_reaches(object_grant))
+        .order_by(object_grant.c.pk)
+    )  # fmt: skip
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def relationships_of(conn: Connection, vis: Visibility, stix_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Current visible relationships and sightings pointing at or from an object."""
+    q = (
+        select(*_META)
+        .where(
+            stix_object.c.is_current,
+            stix_object.c.type.in_(("relationship", "sighting")),
+            stix_object.c.pk.in_(select(object_ref.c.object_pk).where(object_ref.c.ref_id == stix_id)),
+            vis.clause(),
+        )
+        .order_by(stix_object.c.date_added.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]

@@ -1,0 +1,216 @@
+"""The one visibility rule, checked on every read function against an independent oracle."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accord.access.viewer import Viewer
+from accord.errors import NotFound
+from accord.hub import Hub
+from accord.stix import tlp
+from conftest import make_hub
+from helpers import community, indicator, items, malware, relationship
+
+AUDIENCES_FOR = {
+    tlp.RED: ["org", "group"],
+    tlp.AMBER_STRICT: ["org", "group"],
+    tlp.AMBER: ["org", "group", "community"],
+    tlp.GREEN: ["org", "group", "community", "federation"],
+    tlp.CLEAR: ["org", "group", "community", "federation", "public"],
+}
+ORGS = ["O1", "O2", "O3", "O4"]
+
+
+@dataclass
+class Planned:
+    publisher: int
+    level: str
+    audience: str
+    group: int
+    kind: str  # indicator | relationship
+    refs: tuple[int, int] = (0, 0)
+    regrants: list[tuple[int, str]] = field(default_factory=list)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[list[set[int]], list[Planned]]:
+    groups = [draw(st.sets(st.integers(0, 3), min_size=1, max_size=4)) for _ in range(2)]
+    plans: list[Planned] = []
+    indicators: list[int] = []
+    for i in range(draw(st.integers(3, 10))):
+        level = draw(st.sampled_from(tlp.LEVELS))
+        kind = "relationship" if i >= 2 and draw(st.booleans()) else "indicator"
+        if kind == "indicator":
+            indicators.append(i)
+        plans.append(
+            Planned(
+                publisher=draw(st.integers(0, 3)),
+                level=level,
+                audience=draw(st.sampled_from(AUDIENCES_FOR[level])),
+                group=draw(st.integers(0, 1)),
+                kind=kind,
+                refs=(draw(st.sampled_from(indicators)), draw(st.sampled_from(indicators)))
+                if kind == "relationship" else (0, 0),
+            )
+        )
+    return groups, plans
+
+
+def build(hub: Hub, groups: list[set[int]], plans: list[Planned]) -> tuple[dict[str, Viewer], list[dict], dict]:
+    op = hub.viewer_as(None)
+    for name in ORGS:
+        hub.add_org(op, name, "cert", "GB")
+    owners = []
+    for gi, members in enumerate(groups):
+        owner = min(members)
+        owners.append(owner)
+        hub.add_group(op, f"g{gi}", ORGS[owner], [ORGS[m] for m in sorted(members)])
+    viewers = {name: hub.viewer_as(name) for name in ORGS}
+    objs: list[dict] = []
+    meta: dict[str, tuple[Planned, str]] = {}
+    for p in plans:
+        members = groups[p.group]
+        publisher = ORGS[p.publisher]
+        audience = p.audience
+        if audience == "group" and p.publisher not in members:
+            audience = "org"
+        aud = f"group:g{p.group}" if audience == "group" else audience
+        if p.kind == "relationship":
+            obj = relationship(objs[p.refs[0]]["id"], objs[p.refs[1]]["id"], level=p.level)
+        else:
+            obj = indicator(f"{uuid.uuid4().hex[:8]}.example", level=p.level)
+        r = hub.ingest(viewers[publisher], items(obj), hub.options(audience=aud))
+        assert r.added == 1, r.as_dict()
+        objs.append(obj)
+        meta[obj["id"]] = (p, aud)
+    return viewers, objs, meta
+
+
+def oracle(viewer: str, groups: list[set[int]], objs: list[dict], meta: dict) -> set[str]:
+    """Which of the planned objects ``viewer`` (an org name, 'public' or 'partner') may see."""
+
+    def granted(sid: str) -> bool:
+        p, aud = meta[sid]
+        if viewer == "public":
+            return aud == "public"
+        if viewer == "partner":
+            return aud in ("federation", "public")
+        me = ORGS.index(viewer)
+        if p.publisher == me or aud in ("community", "federation", "public"):
+            return True
+        return aud.startswith("group:") and me in groups[int(aud[-1])]
+
+    out = set()
+    for o in objs:
+        ok = granted(o["id"])
+        if o["type"] == "relationship":
+            ok = ok and granted(o["source_ref"]) and granted(o["target_ref"])
+        if ok:
+            out.add(o["id"])
+    return out
+
+
+def every_read(hub: Hub, viewer: Viewer, objs: list[dict]) -> dict[str, set[str]]:
+    planned = {o["id"] for o in objs}
+    reads: dict[str, set[str]] = {}
+    reads["search"] = {r["id"] for r in hub.search(viewer, limit=10000)} & planned
+    reads["search-type"] = {r["id"] for r in hub.search(viewer, types=["indicator", "relationship"], limit=10000)}
+    reads["search-text"] = {r["id"] for r in hub.search(viewer, text="--", limit=10000)} & planned
+    reads["export"] = {o["id"] for o in hub.export(viewer)} & planned
+    got = set()
+    versions = set()
+    for o in objs:
+        try:
+            got.add(hub.get(viewer, o["id"])["id"])
+            versions.update(v["id"] for v in hub.get(viewer, o["id"], all_versions=True)["versions"])
+        except NotFound:
+            pass
+    reads["get"] = got
+    reads["versions"] = versions
+    stats = hub.stats(viewer)["by_type"]
+    reads["count"] = {f"n={stats.get('indicator', 0) + stats.get('relationship', 0)}"}
+    return reads
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", "postgresql"])
+def test_no_read_returns_anything_outside_the_rule(
+    backend_name: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> None:
+    from conftest import _backends
+
+    if backend_name not in _backends():
+        pytest.fail("PostgreSQL unreachable") if backend_name == "postgresql" and request.config.getoption(
+            "--strict-markers", default=False) else None  # fmt: skip
+        return
+
+    @settings(max_examples=15 if backend_name == "sqlite" else 8, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(scenarios())
+    def check(scenario: tuple[list[set[int]], list[Planned]]) -> None:
+        groups, plans = scenario
+        hub = make_hub(backend_name, tmp_path_factory.mktemp("h"), request)
+        try:
+            viewers, objs, meta = build(hub, groups, plans)
+            viewers = {**viewers, "public": Viewer(public=True), "partner": Viewer(partner=True)}
+            for name, viewer in viewers.items():
+                expected = oracle(name, groups, objs, meta)
+                for read, seen in every_read(hub, viewer, objs).items():
+                    if read == "count":
+                        assert seen == {f"n={len(expected)}"}, (name, read)
+                    else:
+                        assert seen == expected, (name, read, seen ^ expected)
+        finally:
+            hub.engine.dispose()
+
+    check()
+
+
+def test_relationship_to_a_hidden_object_is_hidden(hub: Hub) -> None:
+    v = community(hub)
+    secret = indicator("secret.example", level="red")
+    lockbit = malware("LockBit", level="green")
+    hub.ingest(v["NCC"], items(secret), hub.options(audience="group:taskforce"))
+    hub.ingest(v["Uni"], items(lockbit), hub.options())
+    rel = relationship(secret["id"], lockbit["id"], level="green")
+    hub.ingest(v["Police"], items(rel), hub.options())
+    assert hub.get(v["Bank"], rel["id"])
+    for reader in (v["Uni"],):
+        with pytest.raises(NotFound):
+            hub.get(reader, rel["id"])
+        with pytest.raises(NotFound):
+            hub.get(reader, secret["id"])
+        assert rel["id"] not in {r["id"] for r in hub.search(reader, types=["relationship"])}
+        assert hub.get(reader, lockbit["id"])["relationships"] == 0
+        assert hub.stats(reader)["by_type"].get("relationship", 0) == 0
+    assert hub.get(v["Bank"], lockbit["id"])["relationships"] == 1
+
+
+def test_re_import_by_another_org_adds_its_own_audience(hub: Hub) -> None:
+    v = community(hub)
+    attck = indicator("attck.example", created_by_ref="identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5", level="clear")
+    hub.ingest(v["NCC"], items(attck), hub.options(audience="org"))
+    with pytest.raises(NotFound):
+        hub.get(v["Uni"], attck["id"])
+    r = hub.ingest(v["Bank"], items(attck), hub.options(audience="community"))
+    assert r.unchanged == 1
+    assert hub.get(v["Uni"], attck["id"])["id"] == attck["id"]
+
+
+def test_operator_without_org_sees_everything_and_public_sees_public_only(hub: Hub, tmp_path: Path) -> None:
+    v = community(hub)
+    red = indicator("r.example", level="red")
+    clear = indicator("c.example", level="clear")
+    hub.ingest(v["NCC"], items(red), hub.options(audience="org"))
+    hub.ingest(v["NCC"], items(clear), hub.options(audience="public"))
+    op = hub.viewer_as(None)
+    assert hub.get(op, red["id"])
+    public = Viewer(public=True)
+    assert hub.get(public, clear["id"])
+    with pytest.raises(NotFound):
+        hub.get(public, red["id"])

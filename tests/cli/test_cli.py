@@ -1,0 +1,103 @@
+"""The CLI: help with examples everywhere, --json output, one-line errors and non-zero exits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli.main import app, main
+from helpers import indicator
+
+runner = CliRunner()
+
+COMMANDS = [
+    ["init"], ["serve"], ["org", "add"], ["org", "list"], ["user", "add"], ["user", "list"], ["token", "create"],
+    ["token", "revoke"], ["token", "list"], ["group", "add"], ["group", "add-member"], ["group", "remove-member"],
+    ["group", "list"], ["ingest"], ["get"], ["search"], ["export"], ["stats"], ["audit"], ["revoke"],
+    ["demo", "load"],
+]  # fmt: skip
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ACCORD_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout, and the error message (Accord errors surface as exceptions under CliRunner)."""
+    from accord.errors import AccordError
+
+    result = runner.invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        assert isinstance(result.exception, AccordError), repr(result.exception)
+        return result.exception.exit_code, result.stdout, result.exception.message
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c))
+def test_every_command_has_help_with_an_example(cmd: list[str]) -> None:
+    from accord.cli import demo  # noqa: F401
+
+    result = runner.invoke(app, [*cmd, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout
+
+
+def test_a_session_from_the_shell(env: Path) -> None:
+    assert run("init")[0] == 0
+    assert run("org", "add", "NCC", "--sector", "government-national", "--country", "GB")[0] == 0
+    assert run("org", "add", "Bank", "--sector", "financial-services", "--country", "FR")[0] == 0
+    code, out, _ = run("user", "add", "a@bank.example", "--org", "Bank", "--role", "analyst", "--json")
+    assert code == 0 and orjson.loads(out)["org"] == "Bank"
+    code, out, _ = run("token", "create", "--user", "a@bank.example", "--json")
+    assert code == 0 and orjson.loads(out)["token"].startswith("acc_")
+    red = indicator("cli-red.example", level="red")
+    f = env / "red.json"
+    f.write_bytes(orjson.dumps({"type": "bundle", "id": "bundle--1b1e2b5e-4c1a-4f5e-9a57-2f3f4c4d5e6f", "objects": [red]}))
+    code, out, _ = run("ingest", str(f), "--as", "Bank", "--audience", "org", "--json")
+    assert code == 0 and orjson.loads(out)["added"] == 1
+    code, out, _ = run("get", red["id"], "--as", "Bank", "--json")
+    assert code == 0 and orjson.loads(out)["tlp"] == "red"
+    code, _, err = run("get", red["id"], "--as", "NCC")
+    assert code != 0 and "no object" in err
+    code, out, _ = run("search", "--as", "NCC", "--type", "indicator", "--json")
+    assert code == 0 and orjson.loads(out) == []
+    code, out, _ = run("stats", "--as", "Bank", "--json")
+    assert orjson.loads(out)["by_type"]["indicator"] == 1
+    code, out, _ = run("export", "--as", "Bank", "--type", "indicator")
+    assert [o["id"] for o in orjson.loads(out)["objects"]] == [red["id"]]
+    code, out, _ = run("audit", "--json")
+    assert any(e["action"] == "objects.ingest" for e in orjson.loads(out))
+
+
+def test_errors_are_one_line_without_traceback(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "argv", ["accord", "init"])
+    with pytest.raises(SystemExit):
+        main()
+    monkeypatch.setattr(sys, "argv", ["accord", "org", "add", "X", "--sector", "nope", "--country", "GB"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code != 0
+    err = capsys.readouterr().err
+    assert "unknown sector" in err and "Traceback" not in err
+    monkeypatch.setattr(sys, "argv", ["accord", "ingest", str(env / "missing.json"), "--as", "X"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code != 0 and "Traceback" not in capsys.readouterr().err
+
+
+def test_rejected_objects_make_ingest_exit_non_zero(env: Path) -> None:
+    run("init")
+    run("org", "add", "Bank", "--sector", "financial-services", "--country", "FR")
+    f = env / "mixed.jsonl"
+    f.write_bytes(orjson.dumps(indicator("ok.example")) + b"\n" + b'{"type": "indicator"}\n')
+    code, out, _ = run("ingest", str(f), "--as", "Bank", "--json")
+    assert code == 3
+    report = orjson.loads(out)
+    assert report["added"] == 1 and report["rejected"] == 1
