@@ -225,10 +225,11 @@ class Hub:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def _row_out(self, conn: Connection, row: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
-        owner = None
-        if row["owner_org_pk"] is not None:
-            owner = orgs.get_by_pk(conn, row["owner_org_pk"])["name"]
+    def _org_names(self, conn: Connection) -> dict[int, str]:
+        return {r.pk: r.name for r in conn.execute(select(organisation.c.pk, organisation.c.name))}
+
+    def _row_out(self, row: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
+        owner = names.get(row["owner_org_pk"]) if row["owner_org_pk"] is not None else None
         return {
             "id": row["stix_id"],
             "type": row["type"],
@@ -249,12 +250,13 @@ class Hub:
             vers = store.versions(conn, vis, stix_id) if (all_versions or row is None) else []
             if row is None and not vers:
                 raise NotFound(f"no object {stix_id} that you can see")
-            out = self._row_out(conn, row or vers[-1], viewer)
+            names = self._org_names(conn)
+            out = self._row_out(row or vers[-1], names)
             out["audiences"] = [
                 {**a, "granted_at": a["granted_at"]} for a in store.audiences(conn, vis, (row or vers[-1])["pk"])
             ]
             if all_versions:
-                out["versions"] = [self._row_out(conn, v, viewer) for v in vers]
+                out["versions"] = [self._row_out(v, names) for v in vers]
             out["relationships"] = len(store.relationships_of(conn, vis, stix_id))
         return out
 
@@ -277,7 +279,8 @@ class Hub:
             owner_pk = orgs.get(conn, owner)["pk"] if owner else None
             f = Filters(types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
                         owner_org_pk=owner_pk, added_after=added_after)  # fmt: skip
-            return [self._row_out(conn, r, viewer) for r in store.search(conn, vis, f, limit=limit)]
+            names = self._org_names(conn)
+            return [self._row_out(r, names) for r in store.search(conn, vis, f, limit=limit)]
 
     def export(self, viewer: Viewer, *, types: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
         """Every current object the viewer may see, oldest first (streams)."""

@@ -70,6 +70,15 @@ CORPUS = [
     f"[file:name = 'a.exe' AND file:hashes.'SHA-256' = '{SHA256}']",
     "[app:id = 'com.foo']",
     "[app:cert.sha256 = 'abc']",
+    "[file:hashes.IN = 'x']",
+    "[file:hashes.sha256 = 'abc']",
+    f"[file:hashes.'SHA-256' == '{SHA256}']",
+    f"[file:hashes.'SHA-256' != '{SHA256[:-2]}']",
+    "[file:hashes.'it\\'s' = 'x']",
+    f"[x-y:hashes.MD5 = '{MD5}']",
+    f"[file:hashes.md5 = '{MD5}{MD5}']",
+    f"[file:hashes.MD5 = '{MD5}' ]",
+    f"[file:hashes . MD5 = '{MD5}']",
     "[configuration-profile:id = 'x']",
     "[android-property:name = 'ro.x']",
     "[network-traffic:dst_ref.value ISSUBSET '100.64.0.0/24' AND network-traffic:dst_port = 443]",
@@ -209,6 +218,12 @@ def test_known_answers() -> None:
     assert check_pattern("") is not None
     assert check_pattern("[a:b[-1] = 1]") is not None  # the reference raises on it
     assert check_pattern(None) is not None  # type: ignore[arg-type]
+
+
+def test_deep_nesting_gives_an_answer_not_an_exception() -> None:
+    for depth in (50, 3000):
+        assert_same("(" * depth + "[a:b = 1]" + ")" * depth)
+        assert_same("[" + "(" * depth + "a:b = 1" + ")" * depth + "]")
 
 
 def test_common_shapes_do_not_need_the_antlr_validator(monkeypatch: pytest.MonkeyPatch) -> None:

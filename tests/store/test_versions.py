@@ -53,7 +53,7 @@ def test_several_versions_in_one_batch_keep_the_newest_current(hub: Hub) -> None
     v = community(hub)
     a = indicator("batch.example", modified=T1, name="a")
     b = {**a, "modified": T2, "name": "b"}
-    c = {**a, "modified": "2024-01-01T00:00:00.000Z", "name": "c"}
+    c = {**a, "modified": "2024-02-20T00:00:00.000Z", "name": "c"}
     r = hub.ingest(v["NCC"], items(b, a, c, b), hub.options())
     assert (r.added, r.new_version, r.unchanged) == (1, 2, 1)
     assert hub.get(v["NCC"], a["id"])["object"]["name"] == "b"

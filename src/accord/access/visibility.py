@@ -9,6 +9,7 @@ sightings are visible only when every object they point at that the hub holds is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 from sqlalchemy.sql.expression import FromClause
@@ -50,7 +51,11 @@ class Visibility:
 
     def clause(self, obj: FromClause | None = None) -> ColumnElement[bool]:
         """SQL: the object version row ``obj`` (default: ``stix_object``) is visible."""
-        obj = stix_object if obj is None else obj
+        if obj is None:
+            return _object_clause(self)
+        return self._build(obj)
+
+    def _build(self, obj: FromClause) -> ColumnElement[bool]:
         if self.everything:
             return true()
         ref = object_ref.alias()
@@ -64,6 +69,12 @@ class Visibility:
             exists(select(ref.c.ref_id).where(ref.c.object_pk == obj.c.pk, target_hidden)),
         )
         return and_(self.granted(obj), not_(hidden_target))
+
+
+@lru_cache(maxsize=4096)
+def _object_clause(vis: Visibility) -> ColumnElement[bool]:
+    """Building the clause costs more than running it; each distinct viewer's is built once."""
+    return vis._build(stix_object)
 
 
 def visible(viewer: Viewer) -> Visibility:

@@ -457,3 +457,7 @@ def main() -> None:
     except KeyboardInterrupt:
         output.error("interrupted")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -49,7 +49,7 @@ def cell(value: Any) -> str:
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     n = 0
     for r in rows:
         t.add_row(*(Text(cell(r.get(c))) for c in columns))

@@ -220,7 +220,7 @@ class _Batch:
         except InvalidStix as exc:
             self.reject(item.index, stix_id, exc.message)
             return None
-        reason = _basic_shape(obj) or check_object(obj)
+        reason = _basic_shape(obj) or check_object(obj, strict=True)
         if reason is not None:
             self.reject(item.index, stix_id, reason)
             return None

@@ -61,6 +61,13 @@ _ATOMIC = re.compile(
 )
 
 
+# The other common case: one comparison of a hash, `[file:hashes.'SHA-256' = '…']`.
+_ATOMIC_HASH = re.compile(
+    r"\[[ ]*([A-Za-z_][A-Za-z0-9_-]*):hashes\.(?:([A-Za-z_][A-Za-z0-9_]*)|('(?:[^'\\]|\\['\\])*'))[ ]*"
+    r"(?:=|==|!=)[ ]*('(?:[^'\\]|\\['\\])*')[ ]*\]"
+)
+
+
 class _Unsure(Exception):
     """The recogniser does not handle this input: ask the reference validator."""
 
@@ -315,11 +322,16 @@ def _fast_valid(pattern: str) -> bool:
     m = _ATOMIC.fullmatch(pattern)
     if m is not None and m.group(1) not in _RESERVED and m.group(2) not in _RESERVED:
         return True  # one comparison on a plain property: nothing for the inspections to find
+    m = _ATOMIC_HASH.fullmatch(pattern)
+    if m is not None and m.group(1) not in _RESERVED and m.group(2) not in _RESERVED:
+        selector = m.group(2) or _unquote(m.group(3))
+        comparisons = {m.group(1): [(["hashes", selector], "EQ", m.group(4))]}
+        return not verify_object(_PatternData(comparisons, set(), set()))
     try:
         kinds, texts = _tokenize(pattern)
         parser = _Parser(kinds, texts)
         parser.pattern()
-    except (_Unsure, IndexError):
+    except (_Unsure, IndexError, RecursionError):
         return False
     if parser.hashes_seen and verify_object(_PatternData(parser.comparisons, set(), set())):
         return False

@@ -9,8 +9,8 @@ to the 2.0 types are mechanical:
   ``threat_actor_types``, tool → ``tool_types``, report → ``report_types``); other types keep
   ``labels``;
 * an indicator gets ``pattern_type: "stix"``, and ``pattern_version`` "2.1" when its pattern is valid
-  in the 2.1 pattern language, else "2.0" (a 2.0 pattern such as ``START '…' STOP '…'`` or a
-  lower-case ``and`` stays a valid 2.0 pattern, and says so);
+  in the 2.1 pattern language, else "2.0" when it is valid 2.0 (e.g. ``[…] WITHIN 5 SECONDS WITHIN 6
+  SECONDS``: 2.1 forbids repeating a qualifier, 2.0 did not), so the pattern keeps its meaning;
 * a malware becomes ``is_family: true`` (2.0 malware described families);
 * observed-data keeps ``objects`` (deprecated in 2.1, still valid).
 

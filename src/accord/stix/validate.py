@@ -18,7 +18,9 @@ other type go to ``stix2.parse`` itself, whose exception becomes the one-line re
 What stix2 3.0.2 does NOT check, and so neither does ``check_object`` by default: ``modified >=
 created``, the 0–100 range of ``confidence``, closed vocabularies other than its ``EnumProperty``
 ones (none on the SDO/SRO types here), and the presence of ``id``/``created``/``modified`` (it fills
-defaults in). ``check_object(obj, strict=True)`` adds those spec rules on top.
+defaults in). ``check_object(obj, strict=True)`` adds those spec rules on top. Two more stix2 traits
+it reproduces: an unknown (custom) type is accepted without any check, and an indicator with a
+``valid_until`` but no ``valid_from`` is compared against the current time (stix2's default).
 
 Scope: STIX 2.1 objects, i.e. ``spec_version == "2.1"`` or a SCO with an ``id`` and no
 ``spec_version``. Anything else (no ``spec_version`` on an SDO/SRO: STIX 2.0, upgrade it first with
@@ -636,12 +638,12 @@ def check_object(obj: dict, *, strict: bool = False) -> str | None:
     obj_type = obj.get("type")
     if type(obj_type) is not str:
         return "missing required property 'type'" if obj_type is None else "property 'type' must be a string"
-    label = _label(obj, obj_type)
     if "spec_version" in obj:
         if obj["spec_version"] != "2.1":
-            return f"{label}: property 'spec_version' must be '2.1', got {_one_line(repr(obj['spec_version']), 40)}"
+            got = _one_line(repr(obj["spec_version"]), 40)
+            return f"{_label(obj, obj_type)}: property 'spec_version' must be '2.1', got {got}"
     elif "id" not in obj or obj_type not in _SCO_REGISTRY:
-        return f"{label}: no 'spec_version': not a STIX 2.1 object (upgrade STIX 2.0 objects first)"
+        return f"{_label(obj, obj_type)}: no 'spec_version': not a STIX 2.1 object (upgrade STIX 2.0 first)"
 
     plan = _PLANS.get(obj_type)
     reason: str | None = None
@@ -649,7 +651,7 @@ def check_object(obj: dict, *, strict: bool = False) -> str | None:
         try:
             _check_fast(obj, plan, obj_type)
         except _Invalid as exc:
-            reason = f"{label}: {exc.reason}"
+            reason = f"{_label(obj, obj_type)}: {exc.reason}"
         except _Fallback:
             plan = None
         except Exception:  # an input shape the fast path did not foresee: stix2 decides
@@ -657,9 +659,9 @@ def check_object(obj: dict, *, strict: bool = False) -> str | None:
     if plan is None:
         reason = reference_check_object(obj)
         if reason is not None:
-            reason = f"{label}: {reason}"
+            reason = f"{_label(obj, obj_type)}: {reason}"
     if reason is None and strict:
         strict_reason = _strict_reason(obj, obj_type)
         if strict_reason is not None:
-            reason = f"{label}: {strict_reason}"
+            reason = f"{_label(obj, obj_type)}: {strict_reason}"
     return reason
