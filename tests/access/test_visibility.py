@@ -121,7 +121,8 @@ def every_read(hub: Hub, viewer: Viewer, objs: list[dict]) -> dict[str, set[str]
     reads: dict[str, set[str]] = {}
     reads["search"] = {r["id"] for r in hub.search(viewer, limit=10000)} & planned
     reads["search-type"] = {r["id"] for r in hub.search(viewer, types=["indicator", "relationship"], limit=10000)}
-    reads["search-text"] = {r["id"] for r in hub.search(viewer, text="--", limit=10000)} & planned
+    by_text = hub.search(viewer, text="example", limit=10000) + hub.search(viewer, text="indicates", limit=10000)
+    reads["search-text"] = {r["id"] for r in by_text} & planned
     reads["export"] = {o["id"] for o in hub.export(viewer)} & planned
     got = set()
     versions = set()

@@ -98,7 +98,7 @@ class _Candidate:
 
 
 def _search_text(obj: dict[str, Any]) -> str:
-    parts: list[str] = [obj["id"]]
+    parts: list[str] = []
     for prop in ("name", "value", "abstract", "content", "description", "pattern", "relationship_type",
                  "x_accord_country"):
         v = obj.get(prop)
@@ -108,10 +108,6 @@ def _search_text(obj: dict[str, Any]) -> str:
         v = obj.get(prop)
         if isinstance(v, list):
             parts.extend(x for x in v if isinstance(x, str))
-    for prop in ("source_ref", "target_ref", "sighting_of_ref"):
-        v = obj.get(prop)
-        if isinstance(v, str):
-            parts.append(v)
     for ref in obj.get("external_references") or ():
         if isinstance(ref, dict) and isinstance(ref.get("external_id"), str):
             parts.append(ref["external_id"])

@@ -81,3 +81,17 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+#: Tables whose statistics steer the visibility queries' plans.
+_STAT_TABLES = ("stix_object", "object_grant", "object_ref", "object_label")
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Update planner statistics after a large write, so reads keep their index plans."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+        elif engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE " + ", ".join(_STAT_TABLES))

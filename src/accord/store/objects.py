@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Boolean, Connection, Table, func, select, update
+from sqlalchemy import Boolean, ColumnElement, Connection, Table, column, func, select, table, update
 
 from accord.store.schema import (
     UTCDateTime,
@@ -137,7 +137,17 @@ def insert_versions(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
             )
         )
     }
-    return [found[t] for t in stamps]
+    pks = [found[t] for t in stamps]
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                "INSERT INTO object_text(rowid, search_text) VALUES (?, ?)",
+                [(pk, r["search_text"]) for pk, r in zip(pks, rows, strict=True) if r.get("search_text")],
+            )
+        finally:
+            cursor.close()
+    return pks
 
 
 def clear_current(conn: Connection, pks: Iterable[int]) -> None:
@@ -190,14 +200,23 @@ class Filters:
     include_revoked: bool = True
 
 
-def _apply(q: Any, f: Filters) -> Any:
+def _text_clause(needle: str, dialect: str) -> ColumnElement[bool]:
+    """Substring match on search_text; on SQLite through the FTS5 trigram index where it can."""
+    plain = not any(c in needle for c in "%_\\")
+    if dialect == "sqlite" and plain and len(needle) >= 3:
+        index = table("object_text", column("rowid"), column("search_text"))
+        return stix_object.c.pk.in_(select(index.c.rowid).where(index.c.search_text.like(f"%{needle}%")))
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return stix_object.c.search_text.like(f"%{escaped}%", escape="\\")
+
+
+def _apply(q: Any, f: Filters, dialect: str = "") -> Any:
     if f.types:
         q = q.where(stix_object.c.type.in_(f.types))
     if f.ids:
         q = q.where(stix_object.c.stix_id.in_(f.ids))
     if f.text:
-        needle = f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(stix_object.c.search_text.like(f"%{needle}%", escape="\\"))
+        q = q.where(_text_clause(f.text.lower(), dialect))
     if f.label:
         q = q.where(
             stix_object.c.pk.in_(select(object_label.c.object_pk).where(object_label.c.label == f.label))
@@ -225,7 +244,7 @@ def search(
 ) -> list[dict[str, Any]]:
     """Current versions visible to the viewer, matching the filters."""
     q = select(*_META).where(stix_object.c.is_current, vis.clause())
-    q = _apply(q, filters)
+    q = _apply(q, filters, conn.dialect.name)
     order = stix_object.c.date_added.desc() if newest_first else stix_object.c.date_added.asc()
     q = q.order_by(order).limit(limit)
     return [dict(r._mapping) for r in conn.execute(q)]
@@ -233,7 +252,7 @@ def search(
 
 def count(conn: Connection, vis: Visibility, filters: Filters = Filters()) -> int:
     q = select(func.count()).select_from(stix_object).where(stix_object.c.is_current, vis.clause())
-    return conn.execute(_apply(q, filters)).scalar_one()
+    return conn.execute(_apply(q, filters, conn.dialect.name)).scalar_one()
 
 
 def stats(conn: Connection, vis: Visibility) -> dict[str, Any]:

@@ -231,9 +231,47 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("object_ref", schema=None) as batch_op:
         batch_op.create_index("ix_object_ref_ref", ["ref_id"], unique=False)
+    _create_text_index()
+
+
+def _create_text_index() -> None:
+    """Substring search over ``search_text``: FTS5 trigrams on SQLite, pg_trgm GIN on PostgreSQL."""
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE object_text USING fts5(search_text, content='stix_object', "
+            "content_rowid='pk', tokenize='trigram', detail=none)"
+        )
+        # Rows are added to the index in bulk by accord.store.objects.insert_versions (a per-row
+        # trigger costs more than half the ingest rate); deletions are rare and use a trigger.
+        op.execute(
+            "CREATE TRIGGER stix_object_text_ad AFTER DELETE ON stix_object BEGIN "
+            "INSERT INTO object_text(object_text, rowid, search_text) VALUES ('delete', old.pk, old.search_text); END"
+        )
+    elif bind.dialect.name == "postgresql":
+        # pg_trgm ships with PostgreSQL; creating it may need rights the hub's role lacks, and then
+        # substring search still works, only without an index.
+        with bind.begin_nested() as savepoint:
+            try:
+                bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            except Exception:  # noqa: BLE001
+                savepoint.rollback()
+                return
+        ext_schema = bind.exec_driver_sql(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        ).scalar_one()
+        op.execute(
+            f"CREATE INDEX ix_stix_object_search_trgm ON stix_object USING gin (search_text {ext_schema}.gin_trgm_ops)"
+        )
 
 
 def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS stix_object_text_ad")
+        op.execute("DROP TABLE IF EXISTS object_text")
+    elif bind.dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_stix_object_search_trgm")
     with op.batch_alter_table("object_ref", schema=None) as batch_op:
         batch_op.drop_index("ix_object_ref_ref")
 
