@@ -80,7 +80,7 @@ def _sqlite_ts(value: datetime) -> str:
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """executemany straight on the driver: the ingest hot path's inserts, without per-row ORM work.
+    """Bulk insert straight on the driver (SQLite executemany, PostgreSQL COPY), without per-row ORM work.
 
     Values are converted as the column types would: UTC datetimes, JSON as text, booleans.
     """
@@ -93,11 +93,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         t = table.c[c].type
         kinds.append("ts" if isinstance(t, UTCDateTime) else "json" if c == "data" or c == "detail" else
                      "bool" if isinstance(t, Boolean) else "")  # fmt: skip
-    if sqlite:
-        marks = ", ".join("?" for _ in cols)
-    else:
-        marks = ", ".join("%s::jsonb" if k == "json" else "%s" for k in kinds)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
     out = []
     for row in rows:
         values = []
@@ -114,7 +110,12 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         out.append(tuple(values))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, out)
+        if sqlite:
+            cursor.executemany(sql, out)
+        else:
+            with cursor.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+                for values in out:
+                    copy.write_row(values)
     finally:
         cursor.close()
 
