@@ -14,7 +14,7 @@ from accord.access.viewer import Viewer
 from accord.errors import NotFound
 from accord.hub import Hub
 from accord.stix import tlp
-from conftest import make_hub
+from conftest import _backends, make_hub
 from helpers import community, indicator, items, malware, relationship
 
 AUDIENCES_FOR = {
@@ -139,17 +139,10 @@ def every_read(hub: Hub, viewer: Viewer, objs: list[dict]) -> dict[str, set[str]
     return reads
 
 
-@pytest.mark.parametrize("backend_name", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend_name", _backends())
 def test_no_read_returns_anything_outside_the_rule(
     backend_name: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> None:
-    from conftest import _backends
-
-    if backend_name not in _backends():
-        pytest.fail("PostgreSQL unreachable") if backend_name == "postgresql" and request.config.getoption(
-            "--strict-markers", default=False) else None  # fmt: skip
-        return
-
     @settings(max_examples=15 if backend_name == "sqlite" else 8, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
     @given(scenarios())
