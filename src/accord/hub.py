@@ -20,6 +20,7 @@ from accord.access.visibility import visible
 from accord.config import Settings
 from accord.errors import InvalidInput, NotFound, PermissionDenied
 from accord.ingest import IngestOptions, IngestResult, ingest_items
+from accord.ingest.validation import default_workers
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item, read_bytes, read_stream
 from accord.stix.timestamps import format_stix, now
@@ -29,6 +30,8 @@ from accord.store.objects import Filters
 from accord.store.schema import hub_state, organisation
 
 OPERATOR = Viewer(operator=True, source="cli")
+#: A batch that writes at least this many versions refreshes the planner's statistics.
+STATISTICS_AFTER = 5000
 SYSTEM = Viewer(operator=True, source="system")
 
 
@@ -176,7 +179,7 @@ class Hub:
             via=via,
             default_tlp=self.settings.default_tlp,
             max_object_bytes=self.settings.max_object_bytes,
-            **kw,
+            **{"workers": default_workers(), **kw},
         )
 
     def ingest(
@@ -194,6 +197,8 @@ class Hub:
                          detail={"via": options.via, "added": result.added, "new_version": result.new_version,
                                  "unchanged": result.unchanged, "rejected": result.rejected,
                                  "audience": str(options.audience) if options.audience else None})  # fmt: skip
+        if result.added + result.new_version >= STATISTICS_AFTER:
+            db.refresh_statistics(self.engine)
         return result
 
     def ingest_bytes(self, publisher: Viewer, data: bytes, options: IngestOptions) -> IngestResult:
@@ -299,3 +304,275 @@ class Hub:
         with self.engine.connect() as conn:
             org_pk = None if actor.is_hub_admin else actor.org_pk
             return audit.entries(conn, limit=limit, org_pk=org_pk)
+
+    # -- TAXII collections and statuses ---------------------------------------------------------
+    # Collections are admin-configured views over the one store (accord.access.collections decides
+    # who may read or write one and what it shows); reads go through the visibility rule AND the
+    # collection's scope (accord.store.taxii_reads); writes go through ingest (via="taxii"). Each POST
+    # gets a status stored in the database; big ones are ingested by a worker thread in this process.
+
+    #: A POST with more objects, or a bigger body, than this is ingested in the background.
+    TAXII_BACKGROUND_OBJECTS = 1000
+    TAXII_BACKGROUND_BYTES = 1024 * 1024
+
+    def add_collection(
+        self,
+        actor: Viewer,
+        title: str,
+        *,
+        scope: str = "all",
+        readers: str = "all",
+        writers: str = "none",
+        write_audience: str | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a TAXII collection; returns its configuration (with its new ``id``)."""
+        import uuid
+
+        from accord.access import collections as rules
+        from accord.store import collections as colls
+
+        rules.check_manage(actor)
+        title = (title or "").strip()
+        if not 1 <= len(title) <= 200:
+            raise InvalidInput("a collection needs a title of 1 to 200 characters")
+        spec = rules.parse_scope(scope)
+        readers_kind, reader_names = rules.parse_org_list(readers, "--readers", ("all",))
+        writers_kind, writer_names = rules.parse_org_list(writers, "--writers", ("none", "all"))
+        audience = (rules.check_write_audience(spec, write_audience) if write_audience
+                    else rules.default_write_audience(spec))  # fmt: skip
+        with self.engine.begin() as conn:
+            group_pk = groups.get(conn, spec.group)["pk"] if spec.group else None
+            cid = str(uuid.uuid4())
+            colls.insert(
+                conn, collection_id=cid, title=title, description=description, scope=spec.kind, group_pk=group_pk,
+                readers_all=readers_kind == "all", reader_org_pks=[orgs.get(conn, n)["pk"] for n in reader_names],
+                writers=writers_kind, writer_org_pks=[orgs.get(conn, n)["pk"] for n in writer_names],
+                write_audience=audience, created_at=now(),
+            )  # fmt: skip
+            out = rules.describe(colls.get(conn, cid) or {})
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="collection.add", target=cid,
+                         source=actor.source, detail={k: out[k] for k in ("title", "scope", "readers", "writers",
+                                                                           "write_audience")})  # fmt: skip
+        return out
+
+    def list_collections(self, actor: Viewer) -> list[dict[str, Any]]:
+        """Every collection's configuration (for administrators)."""
+        from accord.access import collections as rules
+        from accord.store import collections as colls
+
+        rules.check_manage(actor)
+        with self.engine.connect() as conn:
+            return [rules.describe(c) for c in colls.list_all(conn)]
+
+    def remove_collection(self, actor: Viewer, collection_id: str) -> dict[str, Any]:
+        """Remove a collection's configuration; the objects it showed stay in the store."""
+        from accord.access import collections as rules
+        from accord.store import collections as colls
+
+        rules.check_manage(actor)
+        with self.engine.begin() as conn:
+            if not colls.remove(conn, collection_id):
+                raise NotFound(f"no collection {collection_id} (see 'accord collection list')")
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="collection.remove",
+                         target=collection_id, source=actor.source)  # fmt: skip
+        return {"id": collection_id, "removed": True}
+
+    def _taxii_collection_row(self, conn: Connection, collection_id: str) -> dict[str, Any]:
+        from accord.store import collections as colls
+
+        coll = colls.get(conn, collection_id)
+        if coll is None:
+            raise NotFound(f"no collection {collection_id}")
+        return coll
+
+    def taxii_collections(self, viewer: Viewer) -> list[dict[str, Any]]:
+        """The collections this viewer may read or write, each with ``can_read`` and ``can_write``."""
+        from accord.access import collections as rules
+        from accord.store import collections as colls
+
+        with self.engine.connect() as conn:
+            rows = colls.list_all(conn)
+        out = []
+        for c in rows:
+            r, w = rules.can_read(viewer, c), rules.can_write(viewer, c)
+            if r or w:
+                out.append({**c, "can_read": r, "can_write": w})
+        return out
+
+    def taxii_collection(self, viewer: Viewer, collection_id: str) -> dict[str, Any]:
+        """One collection with this viewer's ``can_read`` / ``can_write``; 403 if it may do neither."""
+        from accord.access import collections as rules
+
+        with self.engine.connect() as conn:
+            coll = self._taxii_collection_row(conn, collection_id)
+        rules.check_known(viewer, coll)
+        return {**coll, "can_read": rules.can_read(viewer, coll), "can_write": rules.can_write(viewer, coll)}
+
+    def taxii_check_write(self, viewer: Viewer, collection_id: str) -> None:
+        """Raise unless the viewer may write to the collection (checked before a body is read)."""
+        from accord.access import collections as rules
+
+        with self.engine.connect() as conn:
+            rules.check_write(viewer, self._taxii_collection_row(conn, collection_id))
+
+    def taxii_objects(
+        self, viewer: Viewer, collection_id: str, selection: Any, limit: int, *, with_data: bool = True
+    ) -> Any:
+        """A page of object versions through a collection (``accord.store.taxii_reads.Page``)."""
+        from accord.access import collections as rules
+        from accord.store import taxii_reads
+
+        with self.engine.connect() as conn:
+            coll = self._taxii_collection_row(conn, collection_id)
+            rules.check_read(viewer, coll)
+            return taxii_reads.page(conn, visible(viewer), rules.scope_for(viewer, coll), selection, limit,
+                                    with_data=with_data)  # fmt: skip
+
+    def taxii_object(
+        self, viewer: Viewer, collection_id: str, stix_id: str, selection: Any, limit: int, *, with_data: bool = True
+    ) -> Any:
+        """A page of one object's versions; NotFound when the viewer sees no version of it here."""
+        from dataclasses import replace
+
+        from accord.access import collections as rules
+        from accord.store import taxii_reads
+
+        with self.engine.connect() as conn:
+            coll = self._taxii_collection_row(conn, collection_id)
+            rules.check_read(viewer, coll)
+            vis, scope = visible(viewer), rules.scope_for(viewer, coll)
+            if not taxii_reads.holds(conn, vis, scope, stix_id):
+                raise NotFound(f"no object {stix_id} in collection {collection_id} that you can see")
+            sel = replace(selection, ids=(stix_id,))
+            return taxii_reads.page(conn, vis, scope, sel, limit, with_data=with_data)
+
+    def taxii_delete(self, viewer: Viewer, collection_id: str, stix_id: str, selection: Any) -> dict[str, Any]:
+        """TAXII delete: Accord never erases intelligence, so this revokes the object (creator only).
+
+        A revoked new version is published, which travels to every consumer like any other version.
+        """
+        from dataclasses import replace
+
+        from accord.access import collections as rules
+        from accord.store import taxii_reads
+
+        with self.engine.connect() as conn:
+            coll = self._taxii_collection_row(conn, collection_id)
+            rules.check_write(viewer, coll)
+            vis, scope = visible(viewer), rules.scope_for(viewer, coll)
+            if not taxii_reads.holds(conn, vis, scope, stix_id):
+                raise NotFound(f"no object {stix_id} in collection {collection_id} that you can see")
+            if not taxii_reads.page(conn, vis, scope, replace(selection, ids=(stix_id,)), 1, with_data=False).rows:
+                raise NotFound(f"no version of {stix_id} matches the request")
+            current = store.current(conn, vis, stix_id)
+        if current is not None and current["revoked"]:
+            return {"id": stix_id, "revoked": True, "changed": False}
+        self.revoke_object(viewer, stix_id, via="taxii")
+        return {"id": stix_id, "revoked": True, "changed": True}
+
+    def _taxii_jobs(self) -> Any:
+        """The worker thread (one per hub; ingest is serialised by the hub lock anyway)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        jobs = self.__dict__.get("_taxii_executor")
+        if jobs is None:
+            jobs = self.__dict__.setdefault(
+                "_taxii_executor", ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-taxii")
+            )
+        return jobs
+
+    def taxii_add(self, viewer: Viewer, collection_id: str, items: list[Item], size: int) -> dict[str, Any]:
+        """Ingest posted objects into a collection; returns the status (complete, or pending when big).
+
+        Objects get the collection's write audience (capped by TLP in ingest, as on every path) and
+        ``via="taxii"``. Each object's outcome, with ingest's reason for a failure, is in the status.
+        """
+        import uuid
+
+        from accord.access import collections as rules
+        from accord.store import statuses
+
+        with self.engine.connect() as conn:
+            coll = self._taxii_collection_row(conn, collection_id)
+        rules.check_write(viewer, coll)
+        background = len(items) > self.TAXII_BACKGROUND_OBJECTS or size > self.TAXII_BACKGROUND_BYTES
+        status_id = str(uuid.uuid4())
+        pendings = [self._taxii_detail(item) for item in items]
+        with self.engine.begin() as conn:
+            statuses.create(conn, status_id=status_id, collection_id=collection_id, org_pk=viewer.org_pk,
+                            user_pk=viewer.user_pk, at=now(), pendings=pendings,
+                            worker=statuses.this_worker())  # fmt: skip
+        if background:
+            self._taxii_jobs().submit(self._taxii_ingest, viewer, coll, items, status_id)
+        else:
+            self._taxii_ingest(viewer, coll, items, status_id)
+        return self.taxii_status(viewer, status_id)
+
+    @staticmethod
+    def _taxii_detail(item: Item) -> dict[str, Any]:
+        """TAXII status-details (id, version) for one posted element, as far as it can be told."""
+        obj = item.obj if isinstance(item.obj, dict) else {}
+        sid = obj.get("id") if isinstance(obj.get("id"), str) else ""
+        out: dict[str, Any] = {"id": sid}
+        stamp = obj.get("modified") or obj.get("created")
+        if isinstance(stamp, str):
+            out["version"] = stamp
+        return out
+
+    def _taxii_ingest(self, viewer: Viewer, coll: dict[str, Any], items: list[Item], status_id: str) -> None:
+        import logging
+
+        from accord.access import collections as rules
+        from accord.errors import AccordError
+        from accord.store import statuses, taxii_reads
+
+        successes: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        try:
+            opts = self.options(audience=rules.write_audience(coll), via="taxii", keep_outcomes=True,
+                                source=f"taxii collection {coll['id']}")  # fmt: skip
+            result = self.ingest(viewer, items, opts)
+            by_index = {o.index: o for o in result.outcomes}
+            dated = [o.id for o in result.outcomes if o.status != "rejected" and not o.version and o.id]
+            with self.engine.connect() as conn:
+                added_at = taxii_reads.versionless_dates(conn, visible(viewer), dated) if dated else {}
+            for item in items:
+                detail = self._taxii_detail(item)
+                o = by_index.get(item.index)
+                if o is None:
+                    failures.append({**detail, "message": "the object was not processed"})
+                elif o.status == "rejected":
+                    failures.append({**detail, "message": o.reason or "rejected"})
+                else:
+                    if o.version:
+                        detail["version"] = taxii_reads.version_string(o.version, now())
+                    elif o.id in added_at:
+                        detail["version"] = taxii_reads.version_string("", added_at[o.id])
+                    successes.append({**detail, "message": o.status})
+        except AccordError as exc:
+            successes, failures = [], [{**self._taxii_detail(i), "message": exc.message} for i in items]
+        except Exception:  # noqa: BLE001 - a worker must always complete its status
+            logging.getLogger("accord.taxii").exception("TAXII ingest for status %s failed", status_id)
+            successes = []
+            failures = [{**self._taxii_detail(i), "message": "internal error; nothing of the request was stored"}
+                        for i in items]  # fmt: skip
+        with self.engine.begin() as conn:
+            statuses.complete(conn, status_id, at=now(), successes=successes, failures=failures)
+
+    def taxii_status(self, viewer: Viewer, status_id: str) -> dict[str, Any]:
+        """A status the viewer's organisation created (NotFound for anyone else's: no oracle)."""
+        from accord.errors import AuthenticationFailed
+        from accord.store import statuses
+
+        if viewer.public:
+            raise AuthenticationFailed("authentication required to read a status")
+        with self.engine.connect() as conn:
+            row = statuses.get(conn, status_id)
+        if row is None or not (row["org_pk"] == viewer.org_pk or (viewer.operator and viewer.org_pk is None)):
+            raise NotFound(f"no status {status_id}")
+        if row["status"] == statuses.PENDING and statuses.worker_gone(row["worker"]):
+            with self.engine.begin() as conn:
+                statuses.fail_lost(conn, row, now())
+                row = statuses.get(conn, status_id) or row
+        return row

@@ -181,3 +181,28 @@ def test_big_files_stream(sqlite_hub: Hub, tmp_path, monkeypatch) -> None:
     r = sqlite_hub.ingest_file(v["NCC"], bundle, sqlite_hub.options(), progress=seen.append)
     assert r.added == 300 and sum(seen) == 300
     assert sqlite_hub.ingest_file(v["NCC"], lines, sqlite_hub.options()).added == 300
+
+
+def test_a_validation_worker_decides_exactly_as_inline(tmp_path, request) -> None:
+    from conftest import make_hub
+
+    results = []
+    for workers in (0, 1):
+        (tmp_path / f"w{workers}").mkdir()
+        h = make_hub("sqlite", tmp_path / f"w{workers}", request)
+        v = community(h)
+        objs = []
+        for i in range(5000):
+            o = indicator(f"w{i}.example", stix_id=f"indicator--{i:08d}-0000-4000-8000-000000000000")
+            if i % 97 == 0:
+                o["pattern"] = "[broken"
+            if i % 101 == 0:
+                o = {"type": "indicator", "id": o["id"], "created": o["created"], "modified": o["modified"],
+                     "labels": ["malicious-activity"], "pattern": "[url:value = 'http://x.example/']",
+                     "valid_from": o["valid_from"]}  # STIX 2.0: upgraded in the worker too
+            objs.append(o)
+        r = h.ingest(v["NCC"], items(*objs), h.options(workers=workers))
+        results.append((r.added, r.rejected, [(e.index, e.reason) for e in r.errors]))
+        h.engine.dispose()
+    assert results[0] == results[1]
+    assert results[0][1] == len([i for i in range(5000) if i % 97 == 0 and i % 101 != 0])

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from accord import __version__
 from accord.api import admin, errors, objects
 from accord.hub import Hub
+from accord.taxii import routes as taxii
 
 _HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Accord</title></head>
 <body><h1>Accord</h1><p>Threat-intelligence sharing and collective-defence hub, version {version}.</p>
@@ -29,6 +30,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(objects.router)
     app.include_router(admin.router)
+    app.include_router(taxii.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:

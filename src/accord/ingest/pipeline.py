@@ -6,21 +6,20 @@ The caller owns the transaction: a failure before commit leaves nothing of the b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from accord.access.audience import GROUP, ORG, PUBLIC, Audience, allowed, cap_for_tlp, default_audience
+from accord.access.audience import GROUP, KINDS, ORG, PUBLIC, Audience, allowed, cap_for_tlp, default_audience
 from accord.access.viewer import Viewer
-from accord.errors import AudienceRefused, InvalidStix, PermissionDenied
+from accord.errors import AudienceRefused, PermissionDenied
+from accord.ingest.validation import Validator, Verdict
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item
 from accord.stix.timestamps import now, version_key
-from accord.stix.upgrade import needs_upgrade, upgrade_object
-from accord.stix.validate import check_object
 from accord.store import objects as store
 from accord.store.schema import (
     group_member,
@@ -51,6 +50,8 @@ class IngestOptions:
     default_tlp: str = tlpmod.AMBER
     max_object_bytes: int = 10 * 1024 * 1024
     keep_outcomes: bool = False
+    #: Worker processes that validate while storing (big batches only); 0 validates inline.
+    workers: int = 0
 
 
 @dataclass
@@ -95,6 +96,7 @@ class _Candidate:
     stix_id: str
     key: str
     tlp: str
+    hint: str | None = None  # the producer's audience kind (a MISP distribution), used without --audience
 
 
 def _search_text(obj: dict[str, Any]) -> str:
@@ -135,16 +137,14 @@ def _dependency_refs(obj: dict[str, Any]) -> set[str]:
     return refs
 
 
-def _basic_shape(obj: dict[str, Any]) -> str | None:
-    """What every STIX object needs before anything else can be said about it."""
-    typ, sid = obj.get("type"), obj.get("id")
-    if not isinstance(typ, str) or not typ:
-        return "the object has no 'type'"
-    if typ == "bundle":
-        return "a bundle inside a bundle is not allowed"
-    if not isinstance(sid, str) or not sid.startswith(typ + "--"):
-        return f"the {typ} object has no valid 'id' (expected '{typ}--<uuid>')"
-    return None
+def _hinted(cand: _Candidate) -> Audience | None:
+    """The producer's audience hint, narrowed to the widest the TLP allows rather than refused."""
+    if cand.hint is None or cand.hint == GROUP or cand.hint not in KINDS:
+        return None
+    if allowed(cand.tlp, Audience(cand.hint)):
+        return Audience(cand.hint)
+    cap = cap_for_tlp(cand.tlp)
+    return Audience(ORG if cap == GROUP else cap)
 
 
 class _Batch:
@@ -200,9 +200,9 @@ class _Batch:
 
     # -- per object -----------------------------------------------------------------------------
 
-    def prepare(self, item: Item) -> _Candidate | None:
+    def prepare(self, item: Item, judged: Verdict | None) -> _Candidate | None:
         obj = item.obj
-        if not isinstance(obj, dict):
+        if not isinstance(obj, dict) or judged is None:
             self.reject(item.index, None, item.error or f"a {type(obj).__name__}, not a JSON object")
             return None
         stix_id = obj.get("id") if isinstance(obj.get("id"), str) else None
@@ -210,13 +210,7 @@ class _Batch:
             self.reject(item.index, stix_id, f"the object is {item.size:,} bytes; the per-object limit is "
                         f"{self.options.max_object_bytes:,} (ACCORD_MAX_OBJECT_BYTES)")  # fmt: skip
             return None
-        try:
-            if needs_upgrade(obj):
-                obj = upgrade_object(obj)
-        except InvalidStix as exc:
-            self.reject(item.index, stix_id, exc.message)
-            return None
-        reason = _basic_shape(obj) or check_object(obj, strict=True)
+        obj, reason = judged
         if reason is not None:
             self.reject(item.index, stix_id, reason)
             return None
@@ -239,13 +233,13 @@ class _Batch:
                 return None
         stamp = obj.get("modified") or obj.get("created")
         key = version_key(stamp) if isinstance(stamp, str) else ""
-        return _Candidate(item.index, obj, stix_id, key, level)
+        return _Candidate(item.index, obj, stix_id, key, level, item.audience)
 
     def audience_for(self, cand: _Candidate) -> Audience | str:
         """The audience for one object, or the reason it cannot have the one asked for."""
         if tlpmod.is_tlp_marking_id(cand.stix_id):
             return Audience(PUBLIC)
-        audience = self.options.audience or default_audience(cand.tlp)
+        audience = self.options.audience or _hinted(cand) or default_audience(cand.tlp)
         if not allowed(cand.tlp, audience):
             return (f"{cand.stix_id} is TLP:{cand.tlp.upper()}, which may not be shared with audience "
                     f"'{audience}'; the widest allowed is '{cap_for_tlp(cand.tlp)}'")  # fmt: skip
@@ -255,10 +249,10 @@ class _Batch:
 
     # -- per chunk ------------------------------------------------------------------------------
 
-    def store_chunk(self, items: list[Item]) -> None:
+    def store_chunk(self, items: list[Item], verdicts: list[Verdict | None]) -> None:
         cands: list[tuple[_Candidate, Audience]] = []
-        for item in items:
-            cand = self.prepare(item)
+        for item, judged in zip(items, verdicts, strict=True):
+            cand = self.prepare(item, judged)
             if cand is None:
                 continue
             audience = self.audience_for(cand)
@@ -373,6 +367,25 @@ class _Batch:
         }
 
 
+def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _store(batch: _Batch, validator: Validator, pending: tuple[list[Item], Any],
+           progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    chunk, handle = pending
+    batch.store_chunk(chunk, validator.collect(handle))
+    if progress:
+        progress(len(chunk))
+
+
 def ingest_items(
     conn: Connection,
     publisher: Viewer,
@@ -386,18 +399,20 @@ def ingest_items(
     if publisher.user_pk is not None and not publisher.has_role("analyst"):
         raise PermissionDenied(f"{publisher.email} is a {publisher.role}; publishing needs the analyst role or above")
     batch = _Batch(conn, publisher, options)
-    chunk: list[Item] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= BATCH:
-            batch.store_chunk(chunk)
-            if progress:
-                progress(len(chunk))
-            chunk = []
-    if chunk:
-        batch.store_chunk(chunk)
-        if progress:
-            progress(len(chunk))
+    validator = Validator(options.workers)
+    pending: tuple[list[Item], Any] | None = None
+    try:
+        for chunk in _chunks(items, BATCH):
+            # The first chunk is judged inline (small batches never start a worker); later ones are
+            # judged in the worker while the previous chunk is being stored.
+            handle = validator.submit([it.obj for it in chunk], inline=pending is None)
+            if pending is not None:
+                _store(batch, validator, pending, progress)
+            pending = (chunk, handle)
+        if pending is not None:
+            _store(batch, validator, pending, progress)
+    finally:
+        validator.close()
     store.save_clock(conn, batch.clock)
     batch.result.outcomes.sort(key=lambda o: o.index)
     return batch.result

@@ -195,3 +195,61 @@ audit_log = Table(
     Column("source", String(200), nullable=True),
     Column("detail", Json, nullable=True),
 )
+
+# -- TAXII 2.1 collections and statuses ---------------------------------------------------------
+
+#: TAXII collections: admin-configured views over the one store (never copies of objects).
+taxii_collection = Table(
+    "taxii_collection",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    # The TAXII identifier (a UUID4), used in URLs.
+    Column("id", String(36), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    # all | org | group | public
+    Column("scope", String(16), nullable=False),
+    Column("group_pk", Integer, ForeignKey("sharing_group.pk"), nullable=True),
+    # True: every signed-in organisation may read (and, for a public scope, anyone).
+    Column("readers_all", Boolean, nullable=False),
+    # none | all | list (the organisations in taxii_collection_org with right 'write')
+    Column("writers", String(8), nullable=False),
+    # The audience objects written through this collection get (None: the core's default for their TLP).
+    Column("write_audience", String(220), nullable=True),
+    Column("created_at", Ts, nullable=False),
+)
+
+#: Organisations named as readers or writers of a collection.
+taxii_collection_org = Table(
+    "taxii_collection_org",
+    metadata,
+    Column("collection_pk", Integer, ForeignKey("taxii_collection.pk", ondelete="CASCADE"), primary_key=True),
+    Column("org_pk", Integer, ForeignKey("organisation.pk"), primary_key=True),
+    # read | write
+    Column("access", String(8), primary_key=True),
+)
+
+#: TAXII status resources: one per POST to a collection's objects; they outlive the process.
+taxii_status = Table(
+    "taxii_status",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("collection_id", String(36), nullable=False),
+    Column("org_pk", Integer, ForeignKey("organisation.pk"), nullable=True),
+    Column("user_pk", Integer, ForeignKey("app_user.pk"), nullable=True),
+    # pending | complete
+    Column("status", String(10), nullable=False),
+    Column("request_timestamp", Ts, nullable=False),
+    Column("updated_at", Ts, nullable=False),
+    # host:pid:token of the process working on a pending status (to detect work lost to a restart).
+    Column("worker", String(200), nullable=True),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    Column("successes", Json, nullable=True),
+    Column("failures", Json, nullable=True),
+    # The objects not processed yet: [{"id", "version"}] while pending.
+    Column("pendings", Json, nullable=True),
+    Index("ix_taxii_status_org", "org_pk"),
+)

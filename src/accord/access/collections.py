@@ -1,0 +1,181 @@
+"""Who may read or write a TAXII collection, what a collection shows, and what audience a write gets.
+
+A collection is a view over the one store. Reading through it is the visibility rule AND the
+collection's scope:
+
+- ``all``: everything the viewer may see;
+- ``org``: what the viewer's own organisation brought in first (it owns);
+- ``group:NAME``: what was shared with that sharing group;
+- ``public``: what was shared with the public (readable without signing in when readers are ``all``).
+
+Readers are ``all`` (every signed-in organisation) or named organisations; writers are ``none``,
+``all`` or named organisations, and must hold the analyst role or above. Objects written through a
+collection get its write audience (by default the audience its scope stands for), which ingest caps by
+TLP exactly as for every other path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accord.access.audience import GROUP, ORG, PUBLIC, Audience, parse_audience
+from accord.access.viewer import Viewer
+from accord.errors import AuthenticationFailed, InvalidInput, PermissionDenied
+from accord.store.taxii_reads import SCOPE_ALL, SCOPE_GROUP, SCOPE_ORG, SCOPE_PUBLIC, Scope
+
+SCOPES = (SCOPE_ALL, SCOPE_ORG, SCOPE_GROUP, SCOPE_PUBLIC)
+WRITERS_NONE, WRITERS_ALL, WRITERS_LIST = "none", "all", "list"
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    """A parsed ``--scope`` value."""
+
+    kind: str
+    group: str | None = None
+
+    def __str__(self) -> str:
+        return f"group:{self.group}" if self.kind == SCOPE_GROUP else self.kind
+
+
+def parse_scope(text: str) -> ScopeSpec:
+    """``all``, ``org``, ``group:NAME`` or ``public``."""
+    value = (text or "").strip()
+    if value.startswith("group:"):
+        name = value[6:].strip()
+        if not name:
+            raise InvalidInput("scope 'group:' needs a sharing group's name, e.g. group:ransomware-taskforce")
+        return ScopeSpec(SCOPE_GROUP, name)
+    if value in (SCOPE_ALL, SCOPE_ORG, SCOPE_PUBLIC):
+        return ScopeSpec(value)
+    raise InvalidInput(f"unknown collection scope {text!r}; use all, org, group:NAME or public")
+
+
+def parse_org_list(text: str, what: str, keywords: tuple[str, ...]) -> tuple[str, list[str]]:
+    """(keyword, []) for one of ``keywords``, else ('list', organisation names) from ``ORG,ORG,…``."""
+    value = (text or "").strip()
+    if value in keywords:
+        return value, []
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise InvalidInput(f"{what} must be {' or '.join(keywords)} or a comma-separated list of organisations")
+    return WRITERS_LIST, names
+
+
+def default_write_audience(scope: ScopeSpec) -> str | None:
+    """The audience a scope stands for; None lets ingest choose by TLP (community where allowed)."""
+    if scope.kind == SCOPE_GROUP:
+        return f"group:{scope.group}"
+    if scope.kind == SCOPE_PUBLIC:
+        return PUBLIC
+    if scope.kind == SCOPE_ORG:
+        return ORG
+    return None
+
+
+def check_write_audience(scope: ScopeSpec, audience: str | None) -> str | None:
+    """Refuse a write audience under which written objects would not appear in the collection."""
+    if audience is None:
+        return None
+    parsed = parse_audience(audience)
+    if scope.kind == SCOPE_PUBLIC and parsed.kind != PUBLIC:
+        raise InvalidInput("a public collection's write audience must be 'public' (objects written with another "
+                           "audience would not appear in it)")  # fmt: skip
+    if scope.kind == SCOPE_GROUP and (parsed.kind != GROUP or parsed.group != scope.group):
+        raise InvalidInput(f"a group:{scope.group} collection's write audience must be 'group:{scope.group}' "
+                           "(objects written with another audience would not appear in it)")  # fmt: skip
+    return str(parsed)
+
+
+def check_manage(actor: Viewer) -> None:
+    """Collections are hub configuration: only the operator or a hub admin manages them."""
+    if not actor.is_hub_admin:
+        raise PermissionDenied("only a hub admin may manage TAXII collections")
+
+
+# -- per viewer ---------------------------------------------------------------------------------
+
+
+def can_read(viewer: Viewer, coll: dict[str, Any]) -> bool:
+    if viewer.operator and viewer.org_pk is None:
+        return True
+    if viewer.public:
+        return coll["scope"] == SCOPE_PUBLIC and coll["readers_all"]
+    if viewer.org_pk is None:
+        return False
+    if coll["scope"] == SCOPE_GROUP and coll["group_pk"] not in viewer.group_pks:
+        return False
+    return bool(coll["readers_all"]) or viewer.org_pk in coll["reader_orgs"]
+
+
+def can_write(viewer: Viewer, coll: dict[str, Any]) -> bool:
+    if coll["writers"] == WRITERS_NONE or viewer.public or viewer.partner:
+        return False
+    if viewer.org_pk is None:
+        return viewer.operator
+    if viewer.user_pk is not None and not viewer.has_role("analyst"):
+        return False
+    audience = write_audience(coll)
+    if audience is not None and audience.kind == GROUP and coll["group_pk"] not in viewer.group_pks:
+        return False
+    return coll["writers"] == WRITERS_ALL or viewer.org_pk in coll["writer_orgs"]
+
+
+def _refuse(viewer: Viewer, message: str) -> None:
+    if viewer.public:
+        raise AuthenticationFailed(f"authentication required: {message}")
+    raise PermissionDenied(message)
+
+
+def check_read(viewer: Viewer, coll: dict[str, Any]) -> None:
+    """Raise unless the viewer may read the collection (401 for anonymous callers, else 403)."""
+    if not can_read(viewer, coll):
+        _refuse(viewer, f"you may not read collection {coll['id']}")
+
+
+def check_write(viewer: Viewer, coll: dict[str, Any]) -> None:
+    if not can_write(viewer, coll):
+        why = ""
+        if viewer.user_pk is not None and not viewer.has_role("analyst") and coll["writers"] != WRITERS_NONE:
+            why = f" ({viewer.email} is a {viewer.role}; writing needs the analyst role or above)"
+        _refuse(viewer, f"you may not write to collection {coll['id']}{why}")
+
+
+def check_known(viewer: Viewer, coll: dict[str, Any]) -> None:
+    """The collection's description may be shown to whoever may read or write it."""
+    if not (can_read(viewer, coll) or can_write(viewer, coll)):
+        _refuse(viewer, f"you may not use collection {coll['id']}")
+
+
+def scope_for(viewer: Viewer, coll: dict[str, Any]) -> Scope:
+    """The scope a read through ``coll`` uses for this viewer (``org`` means the viewer's own)."""
+    kind = coll["scope"]
+    if kind == SCOPE_ORG:
+        return Scope(SCOPE_ORG, org_pk=viewer.org_pk)
+    if kind == SCOPE_GROUP:
+        return Scope(SCOPE_GROUP, group_pk=coll["group_pk"])
+    return Scope(kind)
+
+
+def write_audience(coll: dict[str, Any]) -> Audience | None:
+    """The audience objects written through ``coll`` ask for (None: ingest's default for their TLP)."""
+    value = coll.get("write_audience")
+    return parse_audience(value) if value else None
+
+
+def describe(coll: dict[str, Any]) -> dict[str, Any]:
+    """A collection's configuration for administrators (CLI, REST)."""
+    readers: Any = "all" if coll["readers_all"] else sorted(coll["reader_orgs"].values())
+    writers: Any = coll["writers"] if coll["writers"] != WRITERS_LIST else sorted(coll["writer_orgs"].values())
+    scope = f"group:{coll['group_name']}" if coll["scope"] == SCOPE_GROUP else coll["scope"]
+    return {
+        "id": coll["id"],
+        "title": coll["title"],
+        "description": coll["description"],
+        "scope": scope,
+        "readers": readers,
+        "writers": writers,
+        "write_audience": coll["write_audience"] or "default (by TLP)",
+        "created_at": coll["created_at"],
+    }

@@ -1,0 +1,244 @@
+"""The TAXII 2.1 endpoints under ``/taxii2/``: one API root at ``/taxii2/api/``.
+
+Every response, errors included, is in ``application/taxii+json;version=2.1``. Each endpoint answers
+with or without a trailing slash (clients differ: taxii2-client asks for statuses without one).
+Anonymous callers may use discovery, the API root, the collection list (which then shows only
+collections readable without signing in) and such public collections; everything else needs
+credentials (Bearer token, or HTTP Basic with e-mail and token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+
+from accord.access.viewer import Viewer
+from accord.api.body import read_limited
+from accord.hub import Hub
+from accord.stix.reader import Item
+from accord.store.taxii_reads import ALL, Page
+from accord.taxii import errors, params, resources
+from accord.taxii.errors import ProtocolError
+from accord.taxii.media import TAXII_MEDIA_TYPE, accepts_taxii, is_taxii_content
+from accord.taxii.pagination import encode
+
+PREFIX = "/taxii2"
+ROOT = "api"
+
+
+class TaxiiRoute(APIRoute):
+    """Content negotiation first, and every exception turned into a TAXII error message."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            if not accepts_taxii(request.headers.get("accept")):
+                return errors.error_response(406, f"this server answers only in {TAXII_MEDIA_TYPE} (or without a "
+                                             "version: application/taxii+json)", "not-acceptable")  # fmt: skip
+            try:
+                return await handler(request)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a TAXII error message
+                return errors.from_exception(exc)
+
+        return run
+
+
+router = APIRouter(route_class=TaxiiRoute, include_in_schema=False)
+
+
+def _route(path: str, methods: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an endpoint at ``path`` with and without its trailing slash."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        router.add_api_route(path, fn, methods=methods)
+        router.add_api_route(path.rstrip("/"), fn, methods=methods)
+        return fn
+
+    return register
+
+
+def _hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def _taxii(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
+
+
+async def _viewer(request: Request) -> Viewer:
+    """The caller: authenticated from its credentials, or anonymous (the public) without any."""
+    header = request.headers.get("authorization")
+    if not header:
+        return Viewer(public=True, source="taxii anonymous")
+    client = request.client.host if request.client else "unknown"
+    return await run_in_threadpool(_hub(request).authenticate, header, f"taxii {client}")
+
+
+def _root_url(request: Request) -> str:
+    return f"{str(request.base_url).rstrip('/')}{PREFIX}/{ROOT}/"
+
+
+def _check_root(api_root: str) -> None:
+    if api_root != ROOT:
+        raise ProtocolError(404, f"no API root {api_root!r} on this server (see {PREFIX}/)", "not-found")
+
+
+def _page_response(body: dict[str, Any], page: Page, query: params.Query) -> Response:
+    return _taxii(body, headers=resources.date_headers(page, query.start))
+
+
+def _next(page: Page, query: params.Query) -> str | None:
+    return encode(page.rows[-1]["date_added"], query.fingerprint) if page.more and page.rows else None
+
+
+# -- server information -----------------------------------------------------------------------------
+
+
+@_route(f"{PREFIX}/", ["GET"])
+async def discovery(request: Request) -> Response:
+    await _viewer(request)  # bad credentials are still refused
+    return _taxii(resources.discovery(_root_url(request)))
+
+
+@_route(PREFIX + "/{api_root}/", ["GET"])
+async def api_root(request: Request, api_root: str) -> Response:
+    _check_root(api_root)
+    await _viewer(request)
+    return _taxii(resources.api_root(_hub(request).settings.max_bundle_bytes))
+
+
+@_route(PREFIX + "/{api_root}/status/{status_id}/", ["GET"])
+async def get_status(request: Request, api_root: str, status_id: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    row = await run_in_threadpool(_hub(request).taxii_status, who, status_id)
+    return _taxii(resources.status(row))
+
+
+# -- collections ------------------------------------------------------------------------------------
+
+
+@_route(PREFIX + "/{api_root}/collections/", ["GET"])
+async def get_collections(request: Request, api_root: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    return _taxii(resources.collections(await run_in_threadpool(_hub(request).taxii_collections, who)))
+
+
+@_route(PREFIX + "/{api_root}/collections/{collection_id}/", ["GET"])
+async def get_collection(request: Request, api_root: str, collection_id: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    return _taxii(resources.collection(await run_in_threadpool(_hub(request).taxii_collection, who, collection_id)))
+
+
+@_route(PREFIX + "/{api_root}/collections/{collection_id}/manifest/", ["GET"])
+async def get_manifest(request: Request, api_root: str, collection_id: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    query = params.parse_query(request.query_params, params.OBJECTS, endpoint=("manifest", collection_id))
+    page = await run_in_threadpool(_hub(request).taxii_objects, who, collection_id, query.selection, query.limit,
+                                   with_data=False)  # fmt: skip
+    return _page_response(resources.manifest(page, _next(page, query)), page, query)
+
+
+@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/", ["GET"])
+async def get_objects(request: Request, api_root: str, collection_id: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    query = params.parse_query(request.query_params, params.OBJECTS, endpoint=("objects", collection_id))
+    page = await run_in_threadpool(_hub(request).taxii_objects, who, collection_id, query.selection, query.limit)
+    return _page_response(resources.envelope(page, _next(page, query)), page, query)
+
+
+def _envelope_items(body: bytes) -> list[Item]:
+    """The objects of a TAXII envelope; 400 for what is not JSON, 422 for JSON that is not an envelope."""
+    if not body.strip():
+        raise ProtocolError(422, "the request body is empty; send a TAXII envelope {\"objects\": [...]}",
+                            "not-an-envelope")  # fmt: skip
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(400, f"the request body is not valid JSON ({exc})", "invalid-json") from None
+    if not isinstance(doc, dict) or "type" in doc:
+        what = "a STIX object or bundle" if isinstance(doc, dict) else f"a JSON {type(doc).__name__}"
+        raise ProtocolError(422, f"the request body is {what}, not a TAXII envelope {{\"objects\": [...]}}",
+                            "not-an-envelope")  # fmt: skip
+    objects = doc.get("objects", [])
+    if not isinstance(objects, list):
+        raise ProtocolError(422, "the envelope's 'objects' is not a list", "not-an-envelope")
+    return [
+        Item(i, o, size=len(orjson.dumps(o))) if isinstance(o, dict)
+        else Item(i, None, f"element {i} is a {type(o).__name__}, not a STIX object")
+        for i, o in enumerate(objects)
+    ]  # fmt: skip
+
+
+@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/", ["POST"])
+async def add_objects(request: Request, api_root: str, collection_id: str) -> Response:
+    _check_root(api_root)
+    hub = _hub(request)
+    who = await _viewer(request)
+    await run_in_threadpool(hub.taxii_check_write, who, collection_id)
+    if not is_taxii_content(request.headers.get("content-type")):
+        raise ProtocolError(415, f"send the envelope as Content-Type: {TAXII_MEDIA_TYPE}", "unsupported-media-type")
+    body = await read_limited(request, hub.settings.max_bundle_bytes)
+    items = await run_in_threadpool(_envelope_items, body)
+    row = await run_in_threadpool(hub.taxii_add, who, collection_id, items, len(body))
+    return _taxii(resources.status(row), 202)
+
+
+@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/{object_id}/", ["GET"])
+async def get_object(request: Request, api_root: str, collection_id: str, object_id: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    query = params.parse_query(request.query_params, params.ONE_OBJECT, endpoint=("object", collection_id, object_id))
+    page = await run_in_threadpool(_hub(request).taxii_object, who, collection_id, object_id, query.selection,
+                                   query.limit)  # fmt: skip
+    return _page_response(resources.envelope(page, _next(page, query)), page, query)
+
+
+@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/{object_id}/", ["DELETE"])
+async def delete_object(request: Request, api_root: str, collection_id: str, object_id: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    query = params.parse_query(request.query_params, params.ONE_OBJECT, endpoint=("delete", collection_id, object_id))
+    await run_in_threadpool(_hub(request).taxii_delete, who, collection_id, object_id, query.selection)
+    return Response(b"", status_code=200, media_type=TAXII_MEDIA_TYPE)
+
+
+@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/{object_id}/versions/", ["GET"])
+async def get_versions(request: Request, api_root: str, collection_id: str, object_id: str) -> Response:
+    _check_root(api_root)
+    who = await _viewer(request)
+    query = params.parse_query(request.query_params, params.VERSIONS, endpoint=("versions", collection_id, object_id),
+                               default_version=ALL)  # fmt: skip
+    page = await run_in_threadpool(_hub(request).taxii_object, who, collection_id, object_id, query.selection,
+                                   query.limit, with_data=False)  # fmt: skip
+    return _page_response(resources.versions(page, _next(page, query)), page, query)
+
+
+# -- everything else under /taxii2/ -----------------------------------------------------------------
+
+_ANY = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+async def not_found(request: Request) -> Response:
+    """Unknown TAXII paths get 404, wrong methods on known ones 405 — as TAXII error messages."""
+    for route in router.routes:
+        if route is not _fallback and route.matches(request.scope)[0] == Match.PARTIAL:
+            return errors.error_response(405, f"{request.method} is not allowed on {request.url.path}",
+                                         "method-not-allowed")  # fmt: skip
+    return errors.error_response(404, f"no TAXII endpoint at {request.url.path}", "not-found")
+
+
+router.add_api_route(PREFIX + "/{rest:path}", not_found, methods=_ANY)
+_fallback = router.routes[-1]
