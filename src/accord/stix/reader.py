@@ -26,6 +26,8 @@ class Item:
     obj: dict[str, Any] | None
     error: str | None = None
     size: int = 0
+    #: The audience kind the producer asks for (a MISP distribution); an explicit audience wins.
+    audience: str | None = None
 
 
 def _describe_json_error(exc: Exception) -> str:
