@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import OperationalError
 
 from accord.access import groups, orgs, tokens, users
 from accord.access.audience import COMMUNITY, Audience
@@ -70,8 +71,22 @@ class Hub:
 
     def authenticate(self, authorization: str | None, source: str = "api") -> Viewer:
         email, token = tokens.parse_authorization(authorization)
-        with self.engine.begin() as conn:
-            return tokens.authenticate(conn, token or "", email=email, source=source)
+        with self.engine.connect() as conn:
+            return tokens.authenticate(conn, token or "", email=email, source=source, touch=self._record_token_use)
+
+    def _record_token_use(self, token_pk: int, at: datetime) -> None:
+        """Best effort: a long ingest holding SQLite's write lock must not make sign-in wait or fail."""
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=50")
+                try:
+                    tokens.record_use(conn, token_pk, at)
+                finally:
+                    if conn.dialect.name == "sqlite":
+                        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+        except OperationalError:
+            pass
 
     # -- organisations, users, tokens, groups ---------------------------------------------------
 

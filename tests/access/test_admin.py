@@ -141,3 +141,21 @@ def test_audit_log_records_writes_and_admin_changes(hub: Hub) -> None:
     assert ingest["actor"] == "analyst@bank.example" and ingest["detail"]["added"] == 1
     with pytest.raises(PermissionDenied):
         hub.audit(analyst)
+
+
+def test_sign_in_works_while_a_long_write_holds_the_sqlite_lock(sqlite_hub: Hub) -> None:
+    community(sqlite_hub)
+    token = sqlite_hub.create_token(sqlite_hub.viewer_as(None), "analyst@bank.example")["token"]
+    blocker = sqlite_hub.engine.raw_connection()
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        viewer = sqlite_hub.authenticate(f"Bearer {token}")
+        assert viewer.email == "analyst@bank.example"
+    finally:
+        blocker.rollback()
+        blocker.close()
+    with sqlite_hub.engine.connect() as conn:
+        assert conn.execute(select(api_token.c.last_used_at)).scalar() is None
+    sqlite_hub.authenticate(f"Bearer {token}")
+    with sqlite_hub.engine.connect() as conn:
+        assert conn.execute(select(api_token.c.last_used_at)).scalar() is not None

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -83,8 +84,18 @@ def list_for(conn: Connection, actor: Viewer, email: str | None = None) -> list[
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def authenticate(conn: Connection, token: str, *, email: str | None = None, source: str = "api") -> Viewer:
-    """The viewer a bearer token (or HTTP Basic user + token) stands for."""
+def authenticate(
+    conn: Connection,
+    token: str,
+    *,
+    email: str | None = None,
+    source: str = "api",
+    touch: Callable[[int, datetime], None] | None = None,
+) -> Viewer:
+    """The viewer a bearer token (or HTTP Basic user + token) stands for.
+
+    ``touch(token_pk, when)`` records use (at most once a minute per token); it runs outside the read.
+    """
     if not token:
         raise AuthenticationFailed("no token given")
     row = conn.execute(
@@ -105,8 +116,8 @@ def authenticate(conn: Connection, token: str, *, email: str | None = None, sour
         raise AuthenticationFailed("the token has expired")
     if row.disabled:
         raise AuthenticationFailed("the user is disabled")
-    if row.last_used_at is None or at - row.last_used_at > _TOUCH_EVERY:
-        conn.execute(api_token.update().where(api_token.c.pk == row.pk).values(last_used_at=at))
+    if touch is not None and (row.last_used_at is None or at - row.last_used_at > _TOUCH_EVERY):
+        touch(row.pk, at)
     return Viewer(
         org_pk=row.org_pk,
         org_name=row.org_name,
@@ -138,6 +149,10 @@ def parse_authorization(header: str | None) -> tuple[str | None, str | None]:
             raise AuthenticationFailed("Basic credentials must be 'user:token'")
         return user, password
     raise AuthenticationFailed("use 'Authorization: Bearer <token>' or HTTP Basic with user and token")
+
+
+def record_use(conn: Connection, token_pk: int, at: datetime) -> None:
+    conn.execute(api_token.update().where(api_token.c.pk == token_pk).values(last_used_at=at))
 
 
 def expired_before(conn: Connection, at: datetime) -> int:
