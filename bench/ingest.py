@@ -43,10 +43,24 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def load_indicators(workload: Path, n: int) -> list[dict]:
-    out = []
+    """The workload's indicators; past its size, copies with fresh ids and values (to reach 1,000,000)."""
+    base = []
     with (workload / "indicators.jsonl").open("rb") as fh:
         for line in fh:
-            out.append(orjson.loads(line))
+            base.append(orjson.loads(line))
+            if len(base) >= n:
+                return base
+    out = list(base)
+    rnd = 0
+    while len(out) < n:
+        rnd += 1
+        for o in base:
+            new_id = uuid.uuid5(uuid.NAMESPACE_URL, o["id"] + "/" + str(rnd))
+            copy = {**o, "id": f"indicator--{new_id}"}
+            if o.get("x_bench_class") == "atomic-domain":
+                value = f"r{rnd}-{o['x_bench_value']}"
+                copy["pattern"], copy["x_bench_value"] = f"[domain-name:value = '{value}']", value
+            out.append(copy)
             if len(out) >= n:
                 break
     return out
