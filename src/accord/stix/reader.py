@@ -1,5 +1,6 @@
 """Read STIX content in every shape producers send: a bundle, one object, a JSON array, JSON lines,
-or a TAXII 2.1 envelope. Large files stream with bounded memory.
+or a TAXII 2.1 envelope — and MISP events, converted to STIX 2.1 (``accord.stix.misp``). Large files
+stream with bounded memory.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def _describe_json_error(exc: Exception) -> str:
 
 
 def _from_container(doc: Any, sizes: bool = True) -> Iterator[Item]:
+    from accord.stix import misp  # here: misp imports Item from this module
+
+    if isinstance(doc, dict) and misp.is_misp_document(doc):
+        yield from misp.read_document(doc)
+        return
     if isinstance(doc, list):
         elements = doc
     elif isinstance(doc, dict):
@@ -50,16 +56,24 @@ def _from_container(doc: Any, sizes: bool = True) -> Iterator[Item]:
                 raise InvalidInput("the envelope's 'objects' is not a list")
         else:
             raise InvalidInput(
-                "the JSON object is neither a STIX bundle, a STIX object (no 'type') nor a TAXII envelope "
-                "(no 'objects')"
+                "the JSON object is neither a STIX bundle, a STIX object (no 'type'), a TAXII envelope "
+                "(no 'objects') nor a MISP event (no 'Event', 'response' or 'info')"
             )
     else:
         raise InvalidInput("expected a STIX bundle, a STIX object, a JSON array or JSON lines")
+    out = 0  # items yielded: a MISP event in a JSON array becomes many
     for i, element in enumerate(elements):
+        if isinstance(doc, list) and misp.is_misp_event(element):
+            for item in misp.convert_element(element, i):
+                item.index = out
+                out += 1
+                yield item
+            continue
         if isinstance(element, dict):
-            yield Item(i, element, size=len(orjson.dumps(element)) if sizes else 0)
+            yield Item(out, element, size=len(orjson.dumps(element)) if sizes else 0)
         else:
-            yield Item(i, None, f"element {i} is a {type(element).__name__}, not a JSON object")
+            yield Item(out, None, f"element {i} is a {type(element).__name__}, not a JSON object")
+        out += 1
 
 
 def read_bytes(data: bytes, max_bytes: int | None = None) -> Iterator[Item]:
@@ -113,20 +127,59 @@ def _first_line_is_object(stream: IO[bytes]) -> bool:
         return False
 
 
+def _misp_key(stream: IO[bytes]) -> str | None:
+    """The top-level key that makes a big JSON object MISP ("response", "Event", or "info" of a bare
+    event), or None when it is not (it has "objects", or is not valid JSON). Leaves the stream where it was."""
+    start = stream.tell()
+    bare = None
+    try:
+        for prefix, event, value in ijson.parse(stream):
+            if prefix == "" and event == "map_key":
+                if value == "objects":
+                    return None
+                if value in ("response", "Event"):
+                    return value
+                if value == "info":
+                    bare = value
+    except ijson.JSONError:
+        return None
+    finally:
+        stream.seek(start)
+    return bare
+
+
 def _stream_container(stream: IO[bytes]) -> Iterator[Item]:
-    """Stream the elements of a big bundle/envelope/array without loading it whole."""
+    """Stream the elements of a big bundle/envelope/array (or MISP search response) without loading it whole."""
+    from accord.stix import misp  # here: misp imports Item from this module
+
     head = stream.read(1)
     while head and head.isspace():
         head = stream.read(1)
     stream.seek(stream.tell() - 1)
     prefix = "item" if head == b"[" else "objects.item"
+    if head == b"{":
+        key = _misp_key(stream)
+        if key == "response":
+            prefix = "response.item"
+        elif key is not None:
+            raise InvalidInput(f"this is a single MISP event of more than {WHOLE_PARSE_LIMIT // 2**20} MiB, too big to "
+                               "convert in one piece; export it as a MISP search response ({\"response\": [...]}) "
+                               "or a list of smaller events")  # fmt: skip
     index = 0
+    out = 0  # items yielded: a MISP event becomes many
     try:
         for element in ijson.items(stream, prefix, use_float=True):
-            if isinstance(element, dict):
-                yield Item(index, element, size=len(orjson.dumps(element)))
+            if prefix == "response.item" or (prefix == "item" and misp.is_misp_event(element)):
+                for item in misp.convert_element(element, index):
+                    item.index = out
+                    out += 1
+                    yield item
+            elif isinstance(element, dict):
+                yield Item(out, element, size=len(orjson.dumps(element)))
+                out += 1
             else:
-                yield Item(index, None, f"element {index} is a {type(element).__name__}, not a JSON object")
+                yield Item(out, None, f"element {index} is a {type(element).__name__}, not a JSON object")
+                out += 1
             index += 1
     except ijson.JSONError as exc:
         raise InvalidInput(f"not valid JSON after element {index} ({exc})") from None
