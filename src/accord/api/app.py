@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
 from accord import __version__
-from accord.api import admin, errors, objects
+from accord.api import admin, collections, errors, objects
 from accord.hub import Hub
 from accord.taxii import routes as taxii
 
@@ -30,6 +30,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(objects.router)
     app.include_router(admin.router)
+    app.include_router(collections.router)
     app.include_router(taxii.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

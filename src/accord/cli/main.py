@@ -92,7 +92,10 @@ def serve(
     h.init()
     host = host or h.settings.host
     port = port or h.settings.port
-    output.line(f"Accord is serving on http://{host}:{port}  (API: http://{host}:{port}/api/v1/)")
+    output.line(
+        f"Accord is serving on http://{host}:{port}  (API: http://{host}:{port}/api/v1/, "
+        f"TAXII: http://{host}:{port}/taxii2/)"
+    )
     uvicorn.run(create_app(h), host=host, port=port, log_level="info")
 
 
