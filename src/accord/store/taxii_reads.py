@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, false, not_, or_, select, true
@@ -96,6 +97,20 @@ def _in_view(vis: Visibility, scope: Scope, obj: FromClause, sel: Selection) -> 
 
 
 def _version_clause(vis: Visibility, scope: Scope, sel: Selection) -> ColumnElement[bool]:
+    return _cached_version_clause(vis, scope, sel.versions, sel.spec_versions)
+
+
+@lru_cache(maxsize=4096)
+def _scope_clause(scope: Scope) -> ColumnElement[bool]:
+    """Building clauses costs more than running them: each scope's is built once."""
+    return scope.clause(stix_object)
+
+
+@lru_cache(maxsize=4096)
+def _cached_version_clause(
+    vis: Visibility, scope: Scope, versions: tuple[str, ...], spec_versions: tuple[str, ...]
+) -> ColumnElement[bool]:
+    sel = Selection(versions=versions, spec_versions=spec_versions)
     if ALL in sel.versions:
         return true()
     r = stix_object
@@ -116,7 +131,7 @@ def _version_clause(vis: Visibility, scope: Scope, sel: Selection) -> ColumnElem
 
 
 def _base(vis: Visibility, scope: Scope, sel: Selection, columns: Iterable[Any]) -> Any:
-    q = select(*columns).where(vis.clause(), scope.clause(stix_object))
+    q = select(*columns).where(vis.clause(), _scope_clause(scope))
     if sel.ids:
         q = q.where(stix_object.c.stix_id.in_(sel.ids))
     if sel.types:
@@ -154,7 +169,7 @@ def page(
 
 def holds(conn: Connection, vis: Visibility, scope: Scope, stix_id: str) -> bool:
     """True when the viewer can see some version of ``stix_id`` through this scope."""
-    q = select(stix_object.c.pk).where(stix_object.c.stix_id == stix_id, vis.clause(), scope.clause(stix_object))
+    q = select(stix_object.c.pk).where(stix_object.c.stix_id == stix_id, vis.clause(), _scope_clause(scope))
     return conn.execute(q.limit(1)).first() is not None
 
 
