@@ -132,16 +132,18 @@ def main() -> None:
     ap.add_argument("--objects", type=int, default=100_000)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
     args = ap.parse_args()
     indicators = load_indicators(args.workload, args.objects)
     print(f"{len(indicators):,} indicators from {args.workload}")
     base = Settings.from_env()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
-        hub = Hub(Settings(**{**base.__dict__, "database_url": url}))
-        hub.init()
-        run(hub, indicators, "sqlite")
-        hub.engine.dispose()
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            hub = Hub(Settings(**{**base.__dict__, "database_url": url}))
+            hub.init()
+            run(hub, indicators, "sqlite")
+            hub.engine.dispose()
     if args.no_postgres:
         return
     schema = f"accord_bench_{uuid.uuid4().hex[:8]}"

@@ -31,7 +31,7 @@ from accord.store.objects import Filters
 from accord.store.schema import hub_state, organisation
 
 OPERATOR = Viewer(operator=True, source="cli")
-#: A batch that writes at least this many versions refreshes the planner's statistics.
+#: After this many versions written (by this process), the planner's statistics are refreshed.
 STATISTICS_AFTER = 5000
 SYSTEM = Viewer(operator=True, source="system")
 
@@ -40,6 +40,7 @@ class Hub:
     def __init__(self, settings: Settings | None = None, engine: Engine | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.engine = engine or db.make_engine(self.settings.database_url)
+        self._written = 0  # versions written since the planner statistics were last refreshed
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -212,7 +213,9 @@ class Hub:
                          detail={"via": options.via, "added": result.added, "new_version": result.new_version,
                                  "unchanged": result.unchanged, "rejected": result.rejected,
                                  "audience": str(options.audience) if options.audience else None})  # fmt: skip
-        if result.added + result.new_version >= STATISTICS_AFTER:
+        self._written += result.added + result.new_version
+        if self._written >= STATISTICS_AFTER:
+            self._written = 0
             db.refresh_statistics(self.engine)
         return result
 
