@@ -43,6 +43,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA wal_autocheckpoint=20000")
             cur.close()
 
         return engine
