@@ -7,6 +7,8 @@ through ``accord.ingest`` or ``accord.store`` and writes the audit log.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,18 +16,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import OperationalError
 
+from accord.access import collections as rules
 from accord.access import groups, orgs, tokens, users
-from accord.access.audience import COMMUNITY, Audience
+from accord.access.audience import COMMUNITY, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
 from accord.config import Settings
-from accord.errors import InvalidInput, NotFound, PermissionDenied
+from accord.errors import AccordError, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from accord.ingest import IngestOptions, IngestResult, ingest_items
 from accord.ingest.validation import default_workers
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item, read_bytes, read_stream
 from accord.stix.timestamps import format_stix, now
-from accord.store import audit, db
+from accord.store import audit, db, statuses, taxii_reads
+from accord.store import collections as colls
 from accord.store import objects as store
 from accord.store.objects import Filters
 from accord.store.schema import hub_state, organisation
@@ -187,7 +191,6 @@ class Hub:
     def options(
         self, tlp: str | None = None, audience: str | Audience | None = None, via: str = "cli", **kw: Any
     ) -> IngestOptions:
-        from accord.access.audience import parse_audience
 
         return IngestOptions(
             tlp=tlpmod.parse_level(tlp) if tlp else None,
@@ -347,8 +350,6 @@ class Hub:
         """Create a TAXII collection; returns its configuration (with its new ``id``)."""
         import uuid
 
-        from accord.access import collections as rules
-        from accord.store import collections as colls
 
         rules.check_manage(actor)
         title = (title or "").strip()
@@ -376,8 +377,6 @@ class Hub:
 
     def list_collections(self, actor: Viewer) -> list[dict[str, Any]]:
         """Every collection's configuration (for administrators)."""
-        from accord.access import collections as rules
-        from accord.store import collections as colls
 
         rules.check_manage(actor)
         with self.engine.connect() as conn:
@@ -385,8 +384,6 @@ class Hub:
 
     def remove_collection(self, actor: Viewer, collection_id: str) -> dict[str, Any]:
         """Remove a collection's configuration; the objects it showed stay in the store."""
-        from accord.access import collections as rules
-        from accord.store import collections as colls
 
         rules.check_manage(actor)
         with self.engine.begin() as conn:
@@ -397,7 +394,6 @@ class Hub:
         return {"id": collection_id, "removed": True}
 
     def _taxii_collection_row(self, conn: Connection, collection_id: str) -> dict[str, Any]:
-        from accord.store import collections as colls
 
         coll = colls.get(conn, collection_id)
         if coll is None:
@@ -406,8 +402,6 @@ class Hub:
 
     def taxii_collections(self, viewer: Viewer) -> list[dict[str, Any]]:
         """The collections this viewer may read or write, each with ``can_read`` and ``can_write``."""
-        from accord.access import collections as rules
-        from accord.store import collections as colls
 
         with self.engine.connect() as conn:
             rows = colls.list_all(conn)
@@ -420,7 +414,6 @@ class Hub:
 
     def taxii_collection(self, viewer: Viewer, collection_id: str) -> dict[str, Any]:
         """One collection with this viewer's ``can_read`` / ``can_write``; 403 if it may do neither."""
-        from accord.access import collections as rules
 
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
@@ -429,7 +422,6 @@ class Hub:
 
     def taxii_check_write(self, viewer: Viewer, collection_id: str) -> None:
         """Raise unless the viewer may write to the collection (checked before a body is read)."""
-        from accord.access import collections as rules
 
         with self.engine.connect() as conn:
             rules.check_write(viewer, self._taxii_collection_row(conn, collection_id))
@@ -438,8 +430,6 @@ class Hub:
         self, viewer: Viewer, collection_id: str, selection: Any, limit: int, *, with_data: bool = True
     ) -> Any:
         """A page of object versions through a collection (``accord.store.taxii_reads.Page``)."""
-        from accord.access import collections as rules
-        from accord.store import taxii_reads
 
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
@@ -451,10 +441,7 @@ class Hub:
         self, viewer: Viewer, collection_id: str, stix_id: str, selection: Any, limit: int, *, with_data: bool = True
     ) -> Any:
         """A page of one object's versions; NotFound when the viewer sees no version of it here."""
-        from dataclasses import replace
 
-        from accord.access import collections as rules
-        from accord.store import taxii_reads
 
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
@@ -470,10 +457,7 @@ class Hub:
 
         A revoked new version is published, which travels to every consumer like any other version.
         """
-        from dataclasses import replace
 
-        from accord.access import collections as rules
-        from accord.store import taxii_reads
 
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
@@ -491,7 +475,6 @@ class Hub:
 
     def _taxii_jobs(self) -> Any:
         """The worker thread (one per hub; ingest is serialised by the hub lock anyway)."""
-        from concurrent.futures import ThreadPoolExecutor
 
         jobs = self.__dict__.get("_taxii_executor")
         if jobs is None:
@@ -508,8 +491,6 @@ class Hub:
         """
         import uuid
 
-        from accord.access import collections as rules
-        from accord.store import statuses
 
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
@@ -541,9 +522,6 @@ class Hub:
     def _taxii_ingest(self, viewer: Viewer, coll: dict[str, Any], items: list[Item], status_id: str) -> None:
         import logging
 
-        from accord.access import collections as rules
-        from accord.errors import AccordError
-        from accord.store import statuses, taxii_reads
 
         successes: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
@@ -580,8 +558,6 @@ class Hub:
 
     def taxii_status(self, viewer: Viewer, status_id: str) -> dict[str, Any]:
         """A status the viewer's organisation created (NotFound for anyone else's: no oracle)."""
-        from accord.errors import AuthenticationFailed
-        from accord.store import statuses
 
         if viewer.public:
             raise AuthenticationFailed("authentication required to read a status")
