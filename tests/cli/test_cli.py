@@ -101,3 +101,34 @@ def test_rejected_objects_make_ingest_exit_non_zero(env: Path) -> None:
     assert code == 3
     report = orjson.loads(out)
     assert report["added"] == 1 and report["rejected"] == 1
+
+
+def test_serve_with_several_workers_answers(env: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    run("init")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accord.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        answers = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(answers) < 5:
+            try:
+                answers.append(httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()["status"])
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert answers == ["ok"] * 5
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -79,10 +79,11 @@ def init(json: JsonOpt = False) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (ACCORD_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (ACCORD_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes (each one core's worth of requests).")] = 1,
 ) -> None:
-    """Serve the hub (health page and REST API under /api/v1/).
+    """Serve the hub (health page, REST API under /api/v1/, TAXII 2.1 under /taxii2/).
 
-    Example: accord serve --port 8000
+    Example: accord serve --port 8000 --workers 2
     """
     import uvicorn
 
@@ -96,7 +97,14 @@ def serve(
         f"Accord is serving on http://{host}:{port}  (API: http://{host}:{port}/api/v1/, "
         f"TAXII: http://{host}:{port}/taxii2/)"
     )
-    uvicorn.run(create_app(h), host=host, port=port, log_level="info")
+    if workers < 1:
+        raise InvalidInput("--workers must be 1 or more")
+    if workers == 1:
+        uvicorn.run(create_app(h), host=host, port=port, log_level="info")
+    else:
+        # Each process builds its own hub from the same ACCORD_* settings.
+        uvicorn.run("accord.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")  # fmt: skip
 
 
 # -- organisations, users, tokens, groups ---------------------------------------------------------
