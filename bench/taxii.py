@@ -332,12 +332,14 @@ def make_hub(folder: Path) -> tuple[str, str, str]:
     return url, token, cid
 
 
-def start_server(url: str, folder: Path, timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    url: str, folder: Path, timeout: float = 60.0, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
     """``accord serve`` on 127.0.0.1 at a free port; returns the process and its base URL once healthy."""
     port = free_port()
     accord = Path(sys.executable).with_name("accord")
     cmd = [str(accord)] if accord.exists() else [sys.executable, "-c", "from accord.cli.main import main; main()"]
-    cmd += ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     log = (folder / "serve.log").open("wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ACCORD_DATABASE_URL": url})
     base = f"http://127.0.0.1:{port}"
@@ -416,6 +418,7 @@ def main() -> None:
     ap.add_argument("--status-timeout", type=float, default=300.0)
     ap.add_argument("--request-timeout", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--server-workers", type=int, default=1, help="accord serve --workers (default 1)")
     ap.add_argument("--json-out", type=Path)
     a = ap.parse_args()
     if a.base_url and not a.collection:
@@ -435,7 +438,7 @@ def main() -> None:
         proc = None
         try:
             url, token, cid = make_hub(folder)
-            proc, base = start_server(url, folder)
+            proc, base = start_server(url, folder, workers=a.server_workers)
             print(f"accord serve (pid {proc.pid}) on {base}, SQLite at {folder / 'accord.db'}")
             res = measure(a, base, cid, {"Authorization": f"Bearer {token}"}, objs)
         finally:
