@@ -290,8 +290,9 @@ class _Batch:
                 cur_key, cur_creator = None, None
             known = cur is not None or bool(vers)
             if known and cur_creator in self.members and cur_creator != cand.obj.get("created_by_ref"):
-                self.reject(cand.index, cand.stix_id, f"only {self.members[cur_creator][1]}, which created "
-                            f"{cand.stix_id}, may publish new versions of it")  # fmt: skip
+                # The creator is not named: the publisher may not be allowed to see the object.
+                self.reject(cand.index, cand.stix_id, f"{cand.stix_id} was created by another member "
+                            "organisation; only its creator may publish new versions of it")  # fmt: skip
                 continue
             if cur is not None and isinstance(cur, store.StoredVersion) and cur.revoked:
                 self.reject(cand.index, cand.stix_id, f"{cand.stix_id} has been revoked; it cannot get new versions")
