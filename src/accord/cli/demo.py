@@ -1,5 +1,5 @@
 """``accord demo load``: the demo community from ``demo/manifest.json`` (organisations, users,
-sharing groups and intelligence with a spread of TLPs and audiences)."""
+sharing groups, TAXII collections and intelligence with a spread of TLPs and audiences)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,10 @@ def load(h: Hub, directory: Path, *, quiet: bool = False) -> dict[str, Any]:
         h.add_group(op, group["name"], group["owner"], group.get("members", []),
                     members_visible=group.get("members_visible", False),
                     description=group.get("description"))  # fmt: skip
+    for coll in manifest.get("collections", []):
+        h.add_collection(op, coll["title"], scope=coll.get("scope", "all"), readers=coll.get("readers", "all"),
+                         writers=coll.get("writers", "none"), write_audience=coll.get("write_audience"),
+                         description=coll.get("description"))  # fmt: skip
     datasets = []
     for ds in manifest.get("datasets", []):
         path = directory / ds["file"]
@@ -54,7 +58,11 @@ def load(h: Hub, directory: Path, *, quiet: bool = False) -> dict[str, Any]:
                 f"{result.added} added, {result.new_version} new versions, {result.unchanged} unchanged, "
                 f"{result.rejected} rejected"
             )
-    return {"organisations": len(manifest["organisations"]), "datasets": datasets}
+    return {
+        "organisations": len(manifest["organisations"]),
+        "collections": len(manifest.get("collections", [])),
+        "datasets": datasets,
+    }
 
 
 def demo_tokens(h: Hub, directory: Path) -> list[dict[str, Any]]:
