@@ -6,6 +6,8 @@ through ``accord.ingest`` or ``accord.store`` and writes the audit log.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -27,7 +29,7 @@ from accord.ingest import IngestOptions, IngestResult, ingest_items
 from accord.ingest.validation import default_workers
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item, read_bytes, read_stream
-from accord.stix.timestamps import format_stix, now
+from accord.stix.timestamps import format_stix, now, version_key
 from accord.store import audit, db, statuses, taxii_reads
 from accord.store import collections as colls
 from accord.store import objects as store
@@ -241,7 +243,7 @@ class Hub:
         if "created" not in current:
             raise InvalidInput(f"{stix_id} is a cyber-observable; only SDOs and SROs can be revoked")
         stamp = format_stix(now())
-        if stamp <= current.get("modified", ""):
+        if version_key(stamp) <= version_key(current.get("modified") or current["created"]):
             raise InvalidInput(f"{stix_id} has a modified time in the future; cannot revoke it now")
         new = {**current, "modified": stamp, "revoked": True}
         result = self.ingest(publisher, [Item(0, new)], self.options(via=via, source="revoke"))
@@ -348,9 +350,6 @@ class Hub:
         description: str | None = None,
     ) -> dict[str, Any]:
         """Create a TAXII collection; returns its configuration (with its new ``id``)."""
-        import uuid
-
-
         rules.check_manage(actor)
         title = (title or "").strip()
         if not 1 <= len(title) <= 200:
@@ -377,14 +376,12 @@ class Hub:
 
     def list_collections(self, actor: Viewer) -> list[dict[str, Any]]:
         """Every collection's configuration (for administrators)."""
-
         rules.check_manage(actor)
         with self.engine.connect() as conn:
             return [rules.describe(c) for c in colls.list_all(conn)]
 
     def remove_collection(self, actor: Viewer, collection_id: str) -> dict[str, Any]:
         """Remove a collection's configuration; the objects it showed stay in the store."""
-
         rules.check_manage(actor)
         with self.engine.begin() as conn:
             if not colls.remove(conn, collection_id):
@@ -402,7 +399,6 @@ class Hub:
 
     def taxii_collections(self, viewer: Viewer) -> list[dict[str, Any]]:
         """The collections this viewer may read or write, each with ``can_read`` and ``can_write``."""
-
         with self.engine.connect() as conn:
             rows = colls.list_all(conn)
         out = []
@@ -414,7 +410,6 @@ class Hub:
 
     def taxii_collection(self, viewer: Viewer, collection_id: str) -> dict[str, Any]:
         """One collection with this viewer's ``can_read`` / ``can_write``; 403 if it may do neither."""
-
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
         rules.check_known(viewer, coll)
@@ -422,7 +417,6 @@ class Hub:
 
     def taxii_check_write(self, viewer: Viewer, collection_id: str) -> None:
         """Raise unless the viewer may write to the collection (checked before a body is read)."""
-
         with self.engine.connect() as conn:
             rules.check_write(viewer, self._taxii_collection_row(conn, collection_id))
 
@@ -430,7 +424,6 @@ class Hub:
         self, viewer: Viewer, collection_id: str, selection: Any, limit: int, *, with_data: bool = True
     ) -> Any:
         """A page of object versions through a collection (``accord.store.taxii_reads.Page``)."""
-
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
             rules.check_read(viewer, coll)
@@ -441,30 +434,29 @@ class Hub:
         self, viewer: Viewer, collection_id: str, stix_id: str, selection: Any, limit: int, *, with_data: bool = True
     ) -> Any:
         """A page of one object's versions; NotFound when the viewer sees no version of it here."""
-
-
         with self.engine.connect() as conn:
-            coll = self._taxii_collection_row(conn, collection_id)
-            rules.check_read(viewer, coll)
-            vis, scope = visible(viewer), rules.scope_for(viewer, coll)
-            if not taxii_reads.holds(conn, vis, scope, stix_id):
-                raise NotFound(f"no object {stix_id} in collection {collection_id} that you can see")
+            vis, scope = self._taxii_holding(conn, viewer, collection_id, stix_id, rules.check_read)
             sel = replace(selection, ids=(stix_id,))
             return taxii_reads.page(conn, vis, scope, sel, limit, with_data=with_data)
+
+    def _taxii_holding(
+        self, conn: Connection, viewer: Viewer, collection_id: str, stix_id: str, check: Callable[..., None]
+    ) -> tuple[Any, Any]:
+        """The viewer's visibility and scope in a collection that holds ``stix_id``; NotFound otherwise."""
+        coll = self._taxii_collection_row(conn, collection_id)
+        check(viewer, coll)
+        vis, scope = visible(viewer), rules.scope_for(viewer, coll)
+        if not taxii_reads.holds(conn, vis, scope, stix_id):
+            raise NotFound(f"no object {stix_id} in collection {collection_id} that you can see")
+        return vis, scope
 
     def taxii_delete(self, viewer: Viewer, collection_id: str, stix_id: str, selection: Any) -> dict[str, Any]:
         """TAXII delete: Accord never erases intelligence, so this revokes the object (creator only).
 
         A revoked new version is published, which travels to every consumer like any other version.
         """
-
-
         with self.engine.connect() as conn:
-            coll = self._taxii_collection_row(conn, collection_id)
-            rules.check_write(viewer, coll)
-            vis, scope = visible(viewer), rules.scope_for(viewer, coll)
-            if not taxii_reads.holds(conn, vis, scope, stix_id):
-                raise NotFound(f"no object {stix_id} in collection {collection_id} that you can see")
+            vis, scope = self._taxii_holding(conn, viewer, collection_id, stix_id, rules.check_write)
             if not taxii_reads.page(conn, vis, scope, replace(selection, ids=(stix_id,)), 1, with_data=False).rows:
                 raise NotFound(f"no version of {stix_id} matches the request")
             current = store.current(conn, vis, stix_id)
@@ -475,7 +467,6 @@ class Hub:
 
     def _taxii_jobs(self) -> Any:
         """The worker thread (one per hub; ingest is serialised by the hub lock anyway)."""
-
         jobs = self.__dict__.get("_taxii_executor")
         if jobs is None:
             jobs = self.__dict__.setdefault(
@@ -489,9 +480,6 @@ class Hub:
         Objects get the collection's write audience (capped by TLP in ingest, as on every path) and
         ``via="taxii"``. Each object's outcome, with ingest's reason for a failure, is in the status.
         """
-        import uuid
-
-
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
         rules.check_write(viewer, coll)
@@ -520,9 +508,6 @@ class Hub:
         return out
 
     def _taxii_ingest(self, viewer: Viewer, coll: dict[str, Any], items: list[Item], status_id: str) -> None:
-        import logging
-
-
         successes: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
         try:
@@ -558,7 +543,6 @@ class Hub:
 
     def taxii_status(self, viewer: Viewer, status_id: str) -> dict[str, Any]:
         """A status the viewer's organisation created (NotFound for anyone else's: no oracle)."""
-
         if viewer.public:
             raise AuthenticationFailed("authentication required to read a status")
         with self.engine.connect() as conn:
