@@ -217,6 +217,8 @@ taxii_collection = Table(
     # The audience objects written through this collection get (None: the core's default for their TLP).
     Column("write_audience", String(220), nullable=True),
     Column("created_at", Ts, nullable=False),
+    # scope feed: the feed whose imports the collection shows (added by migration 0003).
+    Column("feed_name", String(64), nullable=True),
 )
 
 #: Organisations named as readers or writers of a collection.
@@ -252,4 +254,53 @@ taxii_status = Table(
     # The objects not processed yet: [{"id", "version"}] while pending.
     Column("pendings", Json, nullable=True),
     Index("ix_taxii_status_org", "org_pk"),
+)
+
+# -- federation: feeds pulled from partner hubs, TAXII servers and MISP feeds ---------------------
+
+#: A feed: where to pull from, as whom, with what audience, how often, and how far it got.
+federation_feed = Table(
+    "federation_feed",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    # taxii | misp
+    Column("kind", String(8), nullable=False),
+    # A TAXII discovery, API root or collection URL; or a MISP feed's base URL (manifest.json under it).
+    Column("url", Text, nullable=False),
+    Column("collection_id", String(200), nullable=True),
+    # none | bearer | basic. The secret (a token or password) is stored in the hub's database.
+    Column("auth", String(8), nullable=False),
+    Column("username", String(320), nullable=True),
+    Column("secret", Text, nullable=True),
+    # The member organisation imports are published as (None: the operator, objects keep their creator).
+    Column("org_pk", Integer, ForeignKey("organisation.pk"), nullable=True),
+    Column("audience", String(220), nullable=True),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    # TAXII: the X-TAXII-Date-Added-Last of the last page stored (the next pull's added_after).
+    Column("checkpoint", String(64), nullable=True),
+    # Health.
+    Column("last_attempt_at", Ts, nullable=True),
+    Column("last_success_at", Ts, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", Ts, nullable=True),
+    Column("failures", Integer, nullable=False),
+    Column("next_attempt_at", Ts, nullable=True),
+    Column("objects_pulled", BigInteger, nullable=False),
+    Column("last_pull_objects", Integer, nullable=True),
+    # Who is pulling it now (host:pid:token) and until when: one puller per feed across processes.
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_until", Ts, nullable=True),
+)
+
+#: MISP feed checkpoints: the timestamp of each event last stored, per feed.
+federation_feed_event = Table(
+    "federation_feed_event",
+    metadata,
+    Column("feed_pk", Integer, ForeignKey("federation_feed.pk", ondelete="CASCADE"), primary_key=True),
+    Column("event_uuid", String(64), primary_key=True),
+    Column("event_timestamp", BigInteger, nullable=False),
+    Column("pulled_at", Ts, nullable=False),
 )
