@@ -15,8 +15,10 @@ from sqlalchemy import Connection, select
 
 from accord.access.audience import GROUP, KINDS, ORG, PUBLIC, Audience, allowed, cap_for_tlp, default_audience
 from accord.access.viewer import Viewer
+from accord.access.visibility import visible
 from accord.errors import AudienceRefused, PermissionDenied
 from accord.ingest.validation import Validator, Verdict
+from accord.stix import extensions
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item
 from accord.stix.timestamps import now, version_key
@@ -215,6 +217,10 @@ class _Batch:
             self.reject(item.index, stix_id, reason)
             return None
         stix_id = obj["id"]
+        reason = extensions.check(obj)  # Accord's own extensions (disruption-action, incident norms)
+        if reason is not None:
+            self.reject(item.index, stix_id, f"{stix_id}: {reason}")
+            return None
         is_tlp_def = tlpmod.is_tlp_marking_id(stix_id)
         level = tlpmod.CLEAR if is_tlp_def else tlpmod.level_of(obj)
         if level is None:
@@ -260,6 +266,7 @@ class _Batch:
                 self.reject(cand.index, cand.stix_id, audience)
                 continue
             cands.append((cand, audience))
+        cands = self.resolve_refs(cands)
         if not cands:
             return
         existing = store.existing_versions(self.conn, (c.stix_id for c, _ in cands))
@@ -348,6 +355,32 @@ class _Batch:
         store.insert_many(self.conn, object_grant, grants)
         store.insert_many(self.conn, object_ref, refs)
         store.insert_many(self.conn, object_label, labels)
+
+    def resolve_refs(self, cands: list[tuple[_Candidate, Audience]]) -> list[tuple[_Candidate, Audience]]:
+        """Refuse objects whose must-resolve references (``extensions.must_resolve``: an action's targets)
+        name nothing in this batch and nothing stored that the publisher can see."""
+        wanted = {c.stix_id: extensions.must_resolve(c.obj) for c, _ in cands}
+        needed = {ref for refs in wanted.values() for _, ref in refs}
+        if not needed:
+            return cands
+        here = {c.stix_id for c, _ in cands} | {sid for sid, _ in self.seen}
+        lookup = sorted(needed - here)
+        vis = visible(self.publisher)
+        found: set[str] = set()
+        for part in store.chunks(lookup):
+            rows = store.search(self.conn, vis, store.Filters(ids=tuple(part)), limit=len(part))
+            found.update(r["stix_id"] for r in rows)
+        kept = []
+        for cand, audience in cands:
+            missing = [(prop, ref) for prop, ref in wanted[cand.stix_id] if ref not in here and ref not in found]
+            if missing:
+                prop, ref = missing[0]
+                more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+                self.reject(cand.index, cand.stix_id, f"{cand.stix_id}: '{prop}' names {ref}, which is not in this "
+                            f"batch nor stored where the publisher can see it{more}")  # fmt: skip
+                continue
+            kept.append((cand, audience))
+        return kept
 
     def owner_for(self, vers: dict[str, store.StoredVersion]) -> int | None:
         for v in vers.values():
