@@ -1,0 +1,125 @@
+"""Find the lines of a raw JSON-lines buffer that can match any observation, without parsing the rest.
+
+All observations' needles (see ``accord.detect.needles``) go into one Hyperscan literal database; one
+pass over a multi-megabyte buffer reports where each needle occurs, and only those lines are parsed.
+Lines holding a JSON escape that could hide a needle (``\\u``, ``\\/``) are candidates for *every*
+observation, and lines holding one of the three characters that NFC turns into ASCII are candidates
+for the LIKE / MATCHES observations.
+
+Compiling a database of 100,000 literals takes Hyperscan seconds, so compiled databases are cached on
+disk under ``ACCORD_CACHE_DIR`` (default ``~/.cache/accord``), keyed by a hash of the needles: a
+second sweep with the same indicators loads it in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import hyperscan
+
+from accord.detect.needles import ESCAPES, Needles
+
+__all__ = ["RawFilter", "cache_dir"]
+
+# Non-ASCII characters whose NFC form contains ASCII (U+037E → ';', U+1FEF → '`', U+212A → 'K').
+_NFC_TO_ASCII = tuple(
+    chr(c).encode() for c in (0x37E, 0x1FEF, 0x212A) if any(ord(x) < 128 for x in unicodedata.normalize("NFC", chr(c)))
+)
+
+ALL = -1  # a line that is a candidate for every observation
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("ACCORD_CACHE_DIR")
+    return Path(base) if base else Path.home() / ".cache" / "accord"
+
+
+class RawFilter:
+    """One Hyperscan database over the needles of a set of observations."""
+
+    def __init__(self, needles: dict[int, Needles], *, use_cache: bool = True) -> None:
+        by_literal: dict[bytes, list[int]] = {}
+        nfc_obs: list[int] = []
+        for obs_id, nd in needles.items():
+            for lit in nd.values:
+                by_literal.setdefault(lit, []).append(obs_id)
+            if nd.needs_nfc:
+                nfc_obs.append(obs_id)
+        self.literals: list[bytes] = sorted(by_literal)
+        # literal id -> observation ids; specials after the literals
+        self.targets: list[tuple[int, ...]] = [tuple(by_literal[lit]) for lit in self.literals]
+        specials: list[bytes] = list(ESCAPES)
+        self.targets.extend([(ALL,)] * len(ESCAPES))
+        if nfc_obs:
+            specials.extend(_NFC_TO_ASCII)
+            self.targets.extend([tuple(nfc_obs)] * len(_NFC_TO_ASCII))
+        self.expressions = self.literals + specials
+        self.compiled_from_cache = False
+        self.db = self._database(use_cache)
+
+    def _database(self, use_cache: bool) -> hyperscan.Database:
+        digest = hashlib.sha256()
+        digest.update(hyperscan.__version__.encode() + b"\0")
+        for lit in self.expressions:
+            digest.update(len(lit).to_bytes(4, "big") + lit)
+        path = cache_dir() / "hyperscan" / f"{digest.hexdigest()}.hsdb"
+        if use_cache and path.exists():
+            try:
+                db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+                self.compiled_from_cache = True
+                return db
+            except (hyperscan.error, OSError, ValueError):
+                pass  # a stale or truncated cache entry: compile afresh
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        n = len(self.expressions)
+        db.compile(expressions=self.expressions, ids=list(range(n)), elements=n, flags=[0] * n, literal=True)
+        if use_cache:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(hyperscan.dumpb(db))
+                os.replace(tmp, path)
+            except OSError:
+                pass  # caching is an optimisation; an unwritable cache only costs time
+        return db
+
+    def candidates(self, buf: bytes) -> Iterator[tuple[int, int, int, set[int]]]:
+        """(line index within buf (0-based), start, end, observation ids) for each candidate line, in
+        order. ``buf`` holds whole lines; ``ALL`` in the ids means every observation."""
+        found: list[tuple[int, int]] = []
+        append = found.append
+
+        def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            append((to, ident))
+
+        self.db.scan(buf, match_event_handler=on_match)
+        if not found:
+            return
+        found.sort()
+        targets = self.targets
+        line_no = 0
+        counted_to = 0
+        cur_start = -1
+        cur_end = -1
+        cur_ids: set[int] = set()
+        cur_line = 0
+        for to, ident in found:
+            if to > cur_end:
+                if cur_start >= 0:
+                    yield cur_line, cur_start, cur_end, cur_ids
+                start = buf.rfind(b"\n", 0, to - 1) + 1
+                end = buf.find(b"\n", to - 1)
+                if end < 0:
+                    end = len(buf)
+                line_no += buf.count(b"\n", counted_to, start)
+                counted_to = start
+                cur_line, cur_start, cur_end, cur_ids = line_no, start, end, set()
+            cur_ids.update(targets[ident])
+        if cur_start >= 0:
+            yield cur_line, cur_start, cur_end, cur_ids
