@@ -23,10 +23,12 @@ from accord.access import groups, orgs, tokens, users
 from accord.access.audience import COMMUNITY, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
+from accord.actions import effects
 from accord.config import Settings
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from accord.ingest import IngestOptions, IngestResult, ingest_items
 from accord.ingest.validation import default_workers
+from accord.stix import extensions as stix_extensions
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item, read_bytes, read_stream
 from accord.stix.timestamps import format_stix, now, version_key
@@ -212,7 +214,9 @@ class Hub:
     ) -> IngestResult:
         """One batch, one transaction: every valid object stored, every invalid one reported."""
         with self.engine.begin() as conn:
-            result = ingest_items(conn, publisher, items, options, progress)
+            tap = effects.ActionTap(items)  # collective action: takedowns expire the indicators they touch
+            result = ingest_items(conn, publisher, tap, options, progress)
+            self._action_effects(conn, publisher, tap, result, options)
             audit.record(conn, actor=publisher.label, org_pk=publisher.org_pk, action="objects.ingest",
                          target=options.source, source=publisher.source,
                          detail={"via": options.via, "added": result.added, "new_version": result.new_version,
@@ -554,3 +558,24 @@ class Hub:
                 statuses.fail_lost(conn, row, now())
                 row = statuses.get(conn, status_id) or row
         return row
+
+    # -- collective action ----------------------------------------------------------------------
+    # Disruption actions, sanctions, impact totals, timelines and UN norms (accord.actions,
+    # accord.norms). Writes go through ingest; every read takes the viewer's visibility.
+
+    def _action_effects(
+        self, conn: Connection, publisher: Viewer, tap: effects.ActionTap, result: IngestResult, options: IngestOptions
+    ) -> None:
+        """Expire the indicators of infrastructure that a stored takedown or seizure put out of use."""
+        report = effects.apply(conn, publisher, tap, result, options)
+        if report.effects:
+            audit.record(conn, actor=publisher.label, org_pk=publisher.org_pk, action="actions.effects",
+                         target=options.source, source=publisher.source, detail=report.as_dict())  # fmt: skip
+
+    def install_extensions(self) -> IngestResult:
+        """Store Accord's extension definitions (and the identity that declares them) as public TLP:CLEAR."""
+        items = [Item(i, o) for i, o in enumerate(stix_extensions.definitions())]
+        opts = IngestOptions(audience=Audience("public"), via="system", default_tlp=tlpmod.CLEAR,
+                             source="accord extension definitions")  # fmt: skip
+        with self.engine.begin() as conn:
+            return ingest_items(conn, SYSTEM, items, opts)
