@@ -39,9 +39,24 @@ class InvalidStix(InvalidInput):
     http_status = 422
 
 
+class PatternError(InvalidInput):
+    """A STIX pattern that cannot be used: rejected by the pattern grammar or its checks, or a regex
+    the linear-time engine cannot run."""
+
+    code = "invalid-pattern"
+
+
 class TooLarge(InvalidInput):
     code = "too-large"
     http_status = 413
+
+
+class MatchError(AccordError):
+    """Matching failed on this pattern and data where the reference matcher (stix2-matcher) fails
+    too: e.g. a timestamp literal naming no instant, an unreadable timestamp or IP in the data."""
+
+    code = "match-error"
+    http_status = 422
 
 
 class NotFound(AccordError):

@@ -38,9 +38,11 @@ class Binary:
 
 @dataclass(frozen=True, slots=True)
 class Timestamp:
-    """A ``t'…'`` literal (UTC)."""
+    """A ``t'…'`` literal (UTC). ``value`` is None when the text is well-formed for the grammar
+    but names no instant (February 31, second 60): matching such a pattern raises MatchError, as
+    the reference matcher does. ``text`` is the timestamp without the ``t'…'`` quoting."""
 
-    value: datetime
+    value: datetime | None
     text: str
 
 
