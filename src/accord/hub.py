@@ -24,6 +24,7 @@ from accord.access.audience import COMMUNITY, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
 from accord.actions import effects
+from accord.actions import effects, sanctions
 from accord.config import Settings
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from accord.ingest import IngestOptions, IngestResult, ingest_items
@@ -579,3 +580,50 @@ class Hub:
                              source="accord extension definitions")  # fmt: skip
         with self.engine.begin() as conn:
             return ingest_items(conn, SYSTEM, items, opts)
+
+    def import_sanctions(
+        self,
+        actor: Viewer,
+        data: bytes,
+        *,
+        list_date: str,
+        source: str = "sdn.csv",
+        audience: str | None = None,
+        full_list: bool = True,
+        via: str = "cli",
+    ) -> dict[str, Any]:
+        """Import OFAC's SDN cyber designations (``accord.actions.sanctions``) through ingest, as ``actor``."""
+        entries, skipped = sanctions.parse_sdn(data)
+        try:
+            stamp = format_stix(datetime.strptime(list_date, "%Y-%m-%d").replace(tzinfo=UTC))
+        except ValueError:
+            raise InvalidInput(f"list date {list_date!r} is not a date like 2024-05-03") from None
+        vis = visible(actor)
+        with self.engine.connect() as conn:
+            known: dict[str, list[str]] = {}
+            for row in store.search(conn, vis, Filters(types=("threat-actor", "intrusion-set")), limit=10000):
+                d = row["data"]
+                for name in {d.get("name"), *(d.get("aliases") or ()), *(d.get("x_mitre_aliases") or ())}:
+                    if isinstance(name, str):
+                        known.setdefault(name.lower(), []).append(row["stix_id"])
+            built = sanctions.build(entries, list_date=stamp, known_actors=known)
+            ids = [o["id"] for o in built.objects]
+            everything = visible(SYSTEM)
+            stored = {}
+            for part in store.chunks(ids):
+                for row in store.search(conn, everything, Filters(ids=tuple(part)), limit=len(part)):
+                    stored[row["stix_id"]] = row["data"]
+            before = [r["data"] for r in store.search(conn, everything, Filters(types=("identity",),
+                                                      label=sanctions.LABEL), limit=10000)] if full_list else []  # fmt: skip
+        objs, delisted = sanctions.reconcile(built.objects, stored, stamp, before)
+        self.install_extensions()
+        opts = self.options(tlp="clear", audience=audience, via=via, source=f"sanctions import {source}")
+        result = self.ingest(actor, [Item(i, o) for i, o in enumerate(objs)], opts)
+        by_type: dict[str, int] = {}
+        for o in objs:
+            by_type[o["type"]] = by_type.get(o["type"], 0) + 1
+        return {
+            "list_date": list_date, "entries": len(entries), "skipped_other_programs": skipped, "objects": by_type,
+            **result.as_dict(), "actors_linked": built.actors_linked, "actors_declared": built.actors_created,
+            "unresolved_links": built.unresolved_links, "truncated_remarks": built.truncated, "delisted": delisted,
+        }  # fmt: skip

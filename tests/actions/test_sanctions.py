@@ -1,0 +1,124 @@
+"""OFAC SDN cyber designations import: identities, links to actors, sanction actions, indicators; re-import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from actionkit import intrusion_set
+
+from accord.actions import sanctions
+from accord.errors import InvalidInput
+from accord.hub import Hub
+from helpers import community, items
+
+SDN = Path(__file__).parents[1] / "data" / "sanctions" / "ofac-sdn-cyber-2024-05-03.csv"
+
+
+def _rels(hub: Hub, viewer) -> set[tuple[str, str, str]]:
+    return {
+        (r["source_ref"], r["relationship_type"], r["target_ref"]) for r in hub.export(viewer, types=["relationship"])
+    }
+
+
+def test_parse_reads_remarks_and_drops_cut_off_items() -> None:
+    entries, skipped = sanctions.parse_sdn(SDN.read_bytes())
+    assert len(entries) == 243 and skipped == 0
+    by_num = {e.ent_num: e for e in entries}
+    sungatov = by_num["47680"]
+    assert sungatov.emails[:2] == ["tkmegap@gmail.com", "imailo@ya.ru"]
+    assert sungatov.wallets == [("XBT", "18gaXypKj9M23S2zT9qZfL9iPbLFM372Q5")]
+    assert by_num["26663"].linked_to == ["EVIL CORP", "FEDERAL SECURITY SERVICE"] and by_num["26663"].aliases == [
+        "AQUA"
+    ]
+    andreyev = by_num["29703"]  # remarks cut off by OFAC in the middle of an address
+    assert andreyev.truncated == "Digital Currency Addres"
+    assert all(len(addr) >= 26 for _, addr in andreyev.wallets)
+    assert by_num["26664"].programs == ["CYBER2"] and by_num["21171"].programs[0] == "UKRAINE-EO13661"
+
+
+def test_import_links_evil_corp_lockbit_intellexa_cytrox(hub: Hub) -> None:
+    community(hub)
+    lockbit = intrusion_set("LockBit")  # an actor the importer can see: links go to it, none is declared
+    hub.ingest(hub.viewer_as("NCC"), items(lockbit), hub.options(audience="public"))
+    out = hub.import_sanctions(hub.viewer_as("NCC"), SDN.read_bytes(), list_date="2024-05-03")
+    assert out["rejected"] == 0 and out["entries"] == 243
+    assert out["objects"]["identity"] == 243 and out["objects"]["disruption-action"] == 4
+    assert sorted(out["actors_linked"]) == ["Evil Corp", "Intellexa Consortium", "LockBit"]
+    assert out["unresolved_links"] == ["MESRI, Behzad (24003) → NET PEYGARD SAMAVAT COMPANY"]
+    uni = hub.viewer_as("Uni")
+    rels = _rels(hub, uni)
+    ident = sanctions.identity_id
+    evil = sanctions.actor_id("Evil Corp")
+    intellexa = sanctions.actor_id("Intellexa Consortium")
+    assert (ident("26664"), "related-to", evil) in rels  # EVIL CORP itself
+    assert (ident("26663"), "related-to", ident("26664")) in rels  # Yakubets: Linked To: EVIL CORP
+    assert (ident("26663"), "related-to", evil) in rels
+    for num in ("47680", "47682", "41336"):  # LockBit affiliates → the visible LockBit intrusion set
+        assert (ident(num), "related-to", lockbit["id"]) in rels
+    assert sanctions.actor_id("LockBit") not in {o["id"] for o in hub.export(uni, types=["threat-actor"])}
+    for num in ("48059", "48064", "48067", "48069", "48060", "48061", "48076"):  # Intellexa and Cytrox
+        assert (ident(num), "related-to", intellexa) in rels
+    cytrox = hub.get(uni, ident("48067"))["object"]
+    assert cytrox["name"] == "CYTROX AD" and cytrox["identity_class"] == "organization"
+    assert cytrox["x_accord_sanctions"][0] == {
+        "authority": "US-OFAC",
+        "programs": ["CYBER2"],
+        "list_entry_id": "48067",
+        "status": "listed",
+    }
+    action = hub.get(uni, sanctions.action_id("intellexa-2024-03"))["object"]
+    assert action["action_types"] == ["sanction"] and action["action_date"] == "2024-03-05T00:00:00.000Z"
+    assert intellexa in action["target_refs"] and ident("48069") in action["target_refs"]
+    assert action["outcomes"] == {"designations": 7}
+    assert action["external_references"][0]["url"].startswith("https://home.treasury.gov/")
+    # Indicators: an address listed for two entries is one indicator linked to both.
+    shared = [o for o in hub.export(uni, types=["indicator"]) if "1H939dom7i4WDLCKyGbXUp3fs9CSTNRzgL" in o["pattern"]]
+    assert len(shared) == 1
+    assert {t for s, _, t in rels if s == shared[0]["id"]} == {ident("38419"), ident("38420")}
+    email = [
+        o for o in hub.export(uni, types=["indicator"]) if o["pattern"] == "[email-addr:value = 'tkmegap@gmail.com']"
+    ]
+    assert len(email) == 1 and (email[0]["id"], "related-to", ident("47680")) in rels
+    assert not [o for o in hub.export(uni, types=["indicator"]) if o["pattern"].endswith("Addres']")]
+
+
+def test_reimport_updates_and_never_duplicates(hub: Hub, tmp_path: Path) -> None:
+    community(hub)
+    ncc = hub.viewer_as("NCC")
+    first = hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03")
+    total = hub.stats(ncc)["total"]
+    again = hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03")
+    assert again["added"] == again["new_version"] == 0 and again["unchanged"] == first["added"] - 3
+    assert hub.stats(ncc)["total"] == total
+    # A newer list: Sungatov gains an alias, Evil Corp's SHEVCHUK entry is gone.
+    lines = SDN.read_text().splitlines()
+    newer = []
+    for line in lines:
+        if line.startswith("26685,"):
+            continue
+        if line.startswith("47680,"):
+            line = line.replace("Gender Male;", "Gender Male; a.k.a. 'SUNGATOV, Artur';")
+        newer.append(line)
+    out = hub.import_sanctions(ncc, "\n".join(newer).encode(), list_date="2024-06-01", source="sdn-2024-06-01.csv")
+    assert out["added"] == 0 and out["rejected"] == 0
+    assert out["new_version"] == 3  # Sungatov, the Evil Corp designation action (one member fewer), SHEVCHUK delisted
+    assert out["delisted"] == ["SHEVCHUK, Tatiana"]
+    assert hub.stats(ncc)["total"] == total
+    got = hub.get(ncc, sanctions.identity_id("47680"), all_versions=True)
+    assert "SUNGATOV, Artur" in got["object"]["x_accord_aliases"] and len(got["versions"]) == 2
+    assert got["object"]["modified"] == "2024-06-01T00:00:00.000Z"
+    gone = hub.get(ncc, sanctions.identity_id("26685"))["object"]
+    assert gone["x_accord_sanctions"][0]["status"] == "delisted" and "delisted" in gone["labels"]
+
+
+def test_import_respects_audience_and_refuses_other_files(hub: Hub) -> None:
+    community(hub)
+    out = hub.import_sanctions(hub.viewer_as("Bank"), SDN.read_bytes(), list_date="2024-05-03", audience="org")
+    assert out["rejected"] == 0
+    assert not hub.search(hub.viewer_as("Uni"), types=["identity"], text="evil corp", limit=5)
+    assert hub.search(hub.viewer_as("Bank"), types=["identity"], text="evil corp", limit=5)
+    with pytest.raises(InvalidInput, match="line 1: 3 columns"):
+        hub.import_sanctions(hub.viewer_as("Bank"), b"a,b,c\n", list_date="2024-05-03")
+    with pytest.raises(InvalidInput, match="not a date"):
+        hub.import_sanctions(hub.viewer_as("Bank"), SDN.read_bytes(), list_date="May 2024")
