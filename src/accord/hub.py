@@ -23,7 +23,6 @@ from accord.access import groups, orgs, tokens, users
 from accord.access.audience import COMMUNITY, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
-from accord.actions import effects
 from accord.actions import effects, sanctions
 from accord.config import Settings
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
