@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -331,6 +331,88 @@ class Hub:
         with self.engine.connect() as conn:
             org_pk = None if actor.is_hub_admin else actor.org_pk
             return audit.entries(conn, limit=limit, org_pk=org_pk)
+
+    # -- web ------------------------------------------------------------------------------------
+    # What the web pages (accord.web) need beyond the methods above: passwords, sessions checked
+    # against the credential they were opened with, paged search with a total, and the objects around
+    # one object. Every read takes the viewer's visibility, as everywhere else.
+
+    def set_password(self, actor: Viewer, email: str, password: str) -> dict[str, Any]:
+        """Set a user's password (argon2id): the user themself, or whoever may manage them."""
+        with self.engine.begin() as conn:
+            out = users.set_password(conn, actor, email, password)
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="user.password", target=out["email"],
+                         source=actor.source)  # fmt: skip
+        return out
+
+    def authenticate_password(self, email: str, password: str, source: str = "web") -> tuple[Viewer, str]:
+        """The viewer for an e-mail and password, and the stamp a session keeps (``session_viewer``)."""
+        with self.engine.connect() as conn:
+            return users.verify_password(conn, email, password, source)
+
+    def authenticate_token(self, token: str, source: str = "web") -> tuple[Viewer, str]:
+        """The viewer for an API token, and the stamp a session keeps (the token's stored hash)."""
+        viewer = self.authenticate(f"Bearer {token.strip()}", source)
+        return viewer, tokens._hash(token.strip())
+
+    def session_viewer(self, user_pk: int, method: str, stamp: str, source: str = "web") -> Viewer:
+        """The viewer of a web session, while the password or token it was opened with still holds."""
+        with self.engine.connect() as conn:
+            return users.session_viewer(conn, user_pk, method, stamp, source)
+
+    def search_page(
+        self,
+        viewer: Viewer,
+        *,
+        types: Iterable[str] = (),
+        text: str | None = None,
+        label: str | None = None,
+        tlp: str | None = None,
+        owner: str | None = None,
+        added_after: datetime | None = None,
+        added_before: datetime | None = None,
+        cursor: datetime | None = None,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """A page of current visible objects, newest first, and how many match in all.
+
+        ``cursor`` is the ``date_added`` of the last hit of the previous page (``next`` in the answer).
+        """
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit must be between 1 and 1000")
+        vis = visible(viewer)
+        with self.engine.connect() as conn:
+            owner_pk = orgs.get(conn, owner)["pk"] if owner else None
+            f = Filters(types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
+                        owner_org_pk=owner_pk, added_after=added_after, added_before=added_before)  # fmt: skip
+            page = f
+            if cursor is not None:
+                edge = cursor - timedelta(microseconds=1)
+                page = replace(f, added_before=min(edge, added_before) if added_before else edge)
+            names = self._org_names(conn)
+            rows = [self._row_out(r, names) for r in store.search(conn, vis, page, limit=limit + 1)]
+            total = store.count(conn, vis, f)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"objects": rows, "total": total, "next": rows[-1]["date_added"] if more else None}
+
+    def relationships(self, viewer: Viewer, stix_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Current visible relationships and sightings that point at or from an object, newest first."""
+        vis = visible(viewer)
+        with self.engine.connect() as conn:
+            names = self._org_names(conn)
+            return [self._row_out(r, names) for r in store.relationships_of(conn, vis, stix_id, limit=limit)]
+
+    def lookup(self, viewer: Viewer, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The current versions of the given ids that the viewer may see (absent ids are left out)."""
+        wanted = sorted({i for i in ids if isinstance(i, str)})[:1000]
+        if not wanted:
+            return {}
+        vis = visible(viewer)
+        with self.engine.connect() as conn:
+            names = self._org_names(conn)
+            rows = store.search(conn, vis, Filters(ids=tuple(wanted)), limit=len(wanted))
+            return {r["stix_id"]: self._row_out(r, names) for r in rows}
 
     # -- TAXII collections and statuses ---------------------------------------------------------
     # Collections are admin-configured views over the one store (accord.access.collections decides

@@ -1,17 +1,22 @@
-"""People: each user belongs to one organisation and holds one role."""
+"""People: each user belongs to one organisation and holds one role; passwords (argon2) and web sessions."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import re
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, select
 
 from accord.access import orgs
 from accord.access.viewer import ROLES, Viewer, role_rank
-from accord.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
+from accord.errors import AlreadyExists, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from accord.stix.timestamps import now
-from accord.store.schema import app_user, organisation
+from accord.store.schema import api_token, app_user, organisation
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -73,3 +78,94 @@ def list_for(conn: Connection, actor: Viewer, org_name: str | None = None) -> li
             raise PermissionDenied("sign in to list users")
         q = q.where(app_user.c.org_pk == actor.org_pk)
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+# -- passwords and web sessions -----------------------------------------------------------------
+# Passwords are hashed with argon2id (argon2-cffi's defaults); only the hash is stored. A web session
+# remembers how it was opened (password or token) and a stamp of that credential, so it ends when
+# the password changes, the token is revoked or expires, or the user is disabled.
+
+PASSWORD_MIN, PASSWORD_MAX = 12, 1024
+_hasher = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so a wrong address costs as long as a wrong password."""
+    return _hasher.hash("accord: no such user, nothing to find here")
+
+
+def check_password_strength(password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput(f"a password needs {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    if password.strip() != password or len(set(password)) < 5:
+        raise InvalidInput("a password may not start or end with spaces and needs at least 5 different characters")
+
+
+def set_password(conn: Connection, actor: Viewer, email: str, password: str) -> dict[str, Any]:
+    """Set a user's password: the user themself, an admin, or an org-admin for their own organisation."""
+    user = get(conn, email)
+    if actor.user_pk != user["pk"]:
+        check_can_manage(actor, user["org_pk"], user["role"])
+    check_password_strength(password)
+    conn.execute(app_user.update().where(app_user.c.pk == user["pk"]).values(password_hash=_hasher.hash(password)))
+    return {"email": user["email"], "org": user["org"], "password_set": True}
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short fingerprint of the stored hash: a session opened with a password ends when it changes."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+def _viewer_row(conn: Connection, where: Any) -> Any:
+    return conn.execute(
+        select(app_user.c.pk, app_user.c.email, app_user.c.role, app_user.c.disabled, app_user.c.password_hash,
+               organisation.c.pk.label("org_pk"), organisation.c.name.label("org_name"), organisation.c.identity_id)
+        .join(organisation, organisation.c.pk == app_user.c.org_pk)
+        .where(where)
+    ).first()  # fmt: skip
+
+
+def _viewer(conn: Connection, row: Any, source: str) -> Viewer:
+    return Viewer(org_pk=row.org_pk, org_name=row.org_name, org_identity=row.identity_id, user_pk=row.pk,
+                  email=row.email, role=row.role, group_pks=orgs.group_pks_of(conn, row.org_pk),
+                  source=source)  # fmt: skip
+
+
+def verify_password(conn: Connection, email: str, password: str, source: str = "web") -> tuple[Viewer, str]:
+    """The viewer and the session stamp for a correct e-mail and password; one vague error otherwise."""
+    row = _viewer_row(conn, app_user.c.email == (email or "").strip().lower())
+    stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
+    try:
+        ok = _hasher.verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or row is None or not row.password_hash:
+        raise AuthenticationFailed("the e-mail address or the password is not right")
+    if row.disabled:
+        raise AuthenticationFailed("the user is disabled")
+    return _viewer(conn, row, source), password_stamp(row.password_hash)
+
+
+def session_viewer(conn: Connection, user_pk: int, method: str, stamp: str, source: str = "web") -> Viewer:
+    """The viewer a web session stands for, if the credential it was opened with still holds.
+
+    ``method`` is ``password`` (``stamp`` from ``password_stamp``) or ``token`` (``stamp`` is the
+    token's stored SHA-256 hash, which is not itself a credential).
+    """
+    row = _viewer_row(conn, app_user.c.pk == user_pk)
+    if row is None or row.disabled:
+        raise AuthenticationFailed("the session's user no longer exists or is disabled; sign in again")
+    if method == "password":
+        if not row.password_hash or not hmac.compare_digest(password_stamp(row.password_hash), stamp):
+            raise AuthenticationFailed("the password has changed since you signed in; sign in again")
+    elif method == "token":
+        tok = conn.execute(
+            select(api_token.c.expires_at, api_token.c.revoked_at)
+            .where(api_token.c.token_hash == stamp, api_token.c.user_pk == user_pk)
+        ).first()  # fmt: skip
+        if tok is None or tok.revoked_at is not None or (tok.expires_at is not None and tok.expires_at <= now()):
+            raise AuthenticationFailed("the token you signed in with has been revoked or has expired; sign in again")
+    else:
+        raise AuthenticationFailed("the session is not valid; sign in again")
+    return _viewer(conn, row, source)

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from accord import __version__
+from accord import __version__, web
 from accord.api import admin, collections, errors, objects
 from accord.hub import Hub
 from accord.taxii import routes as taxii
-
-_HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Accord</title></head>
-<body><h1>Accord</h1><p>Threat-intelligence sharing and collective-defence hub, version {version}.</p>
-<ul><li><a href="/health">Health</a></li><li><a href="/api/v1/openapi.json">REST API (OpenAPI)</a></li>
-<li><a href="/api/v1/docs">REST API documentation</a></li></ul></body></html>"""
 
 
 def create_app(hub: Hub | None = None) -> FastAPI:
@@ -32,10 +27,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(collections.router)
     app.include_router(taxii.router)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return _HOME.format(version=__version__)
+    web.install(app)  # the web interface: /, /login, /search, /objects/…, /publish, /admin/…
 
     @app.get("/health", tags=["health"])
     def health(request: Request) -> JSONResponse:

@@ -1,0 +1,27 @@
+"""The web interface: server-rendered pages over the same Hub methods as the REST API.
+
+Pages (``/``, ``/search``, ``/objects/<id>``, ``/publish``, ``/admin/…``, ``/account``, ``/login``)
+take a signed session cookie or ``Authorization: Bearer <token>``. Every read goes through the Hub's
+visibility-respecting methods; every write through ``Hub.ingest`` or the Hub's administration
+methods. No page builds a query. ``install(app)`` adds the pages, the static files and the security
+headers to the FastAPI app.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from accord.web import admin, pages, publish
+from accord.web.render import STATIC, SecurityHeaders
+from accord.web.sessions import Signer, secret_from_env
+
+
+def install(app: FastAPI) -> None:
+    """Mount the web interface on ``app`` (whose ``state.hub`` is the Hub)."""
+    app.state.web_signer = Signer(secret_from_env())
+    app.include_router(pages.router)
+    app.include_router(publish.router)
+    app.include_router(admin.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)

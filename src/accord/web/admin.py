@@ -1,0 +1,180 @@
+"""Administration pages: organisations, users, tokens, sharing groups and the audit log.
+
+Every action is a Hub method, so the core's role rules decide: an admin manages the hub, an
+org-admin their own organisation's users and the groups it owns (never granting more than they
+hold), anyone their own tokens. The forms only offer what the role allows; the core refuses the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from accord.access.orgs import SECTORS
+from accord.access.viewer import ROLES, role_rank
+from accord.errors import AccordError, InvalidInput
+from accord.web.auth import Who, current, form_of, hub_of, text
+from accord.web.render import WebRoute, page, redirect
+
+router = APIRouter(prefix="/admin", route_class=WebRoute, include_in_schema=False)
+Me = Annotated[Who, Depends(current)]
+
+
+def _org_names(request: Request, who: Who) -> list[str]:
+    names = [o["name"] for o in hub_of(request).list_orgs(who.viewer)]
+    return names if who.viewer.is_hub_admin else [n for n in names if n == who.viewer.org_name]
+
+
+def _grantable_roles(who: Who) -> list[str]:
+    if who.viewer.is_hub_admin:
+        return list(ROLES)
+    if who.viewer.role == "org-admin":
+        return [r for r in ROLES if role_rank(r) <= role_rank("org-admin")]
+    return []
+
+
+def _context(request: Request, who: Who, section: str) -> dict[str, Any]:
+    hub = hub_of(request)
+    v = who.viewer
+    if section == "orgs":
+        return {"orgs": hub.list_orgs(v), "sectors": SECTORS}
+    if section == "users":
+        return {"users": hub.list_users(v), "org_names": _org_names(request, who), "roles": _grantable_roles(who)}
+    if section == "tokens":
+        people = [u["email"] for u in hub.list_users(v)] if who.can_administer else [v.email]
+        return {"tokens": hub.list_tokens(v), "people": people, "new_token": None}
+    if section == "groups":
+        groups = hub.list_groups(v)
+        for g in groups:
+            g["manageable"] = v.is_hub_admin or (v.role == "org-admin" and g["owner"] == v.org_name)
+        return {"groups": groups, "all_orgs": [o["name"] for o in hub.list_orgs(v)],
+                "owner_names": _org_names(request, who) if who.can_administer else []}  # fmt: skip
+    if section == "audit":
+        return {"entries": hub.audit(v, limit=200)}
+    raise InvalidInput(f"no administration page {section!r}")
+
+
+def _section(request: Request, who: Who, section: str, *, status: int = 200, message: str = "", error: str = "",
+             **extra: Any) -> Response:  # fmt: skip
+    ctx = {**_context(request, who, section), **extra}
+    return page(request, who, f"admin/{section}.html", status=status, section=section, message=message, error=error,
+                **ctx)  # fmt: skip
+
+
+Outcome = Callable[[Any], Any]
+
+
+async def _act(request: Request, who: Who, section: str, action: Callable[[FormData], Any], success: Outcome,
+               show: Outcome | None = None) -> Response:  # fmt: skip
+    """Run one administrative action from a posted form; show the section with its outcome.
+
+    ``show`` picks what of the outcome the page shows besides the message (a new token, once).
+    """
+    form = await form_of(request, who)
+    try:
+        out = await run_in_threadpool(action, form)
+    except AccordError as exc:
+        return _section(request, who, section, status=exc.http_status, error=exc.message)
+    return _section(request, who, section, message=success(out), **(show(out) if show else {}))
+
+
+@router.get("")
+def index(request: Request, who: Me) -> Response:
+    return redirect("/admin/users" if who.can_administer else "/admin/tokens")
+
+
+@router.get("/{section}")
+def section_page(request: Request, who: Me, section: str) -> Response:
+    if section not in ("orgs", "users", "tokens", "groups", "audit"):
+        raise InvalidInput(f"no administration page {section!r}; see /admin/users, /admin/orgs, /admin/tokens, "
+                           "/admin/groups or /admin/audit")  # fmt: skip
+    return _section(request, who, section)
+
+
+@router.post("/orgs")
+async def add_org(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+    return await _act(request, who, "orgs",
+                      lambda f: hub.add_org(who.viewer, text(f, "name"), text(f, "sector"), text(f, "country")),
+                      lambda out: f"Added the organisation {out['name']}.")  # fmt: skip
+
+
+@router.post("/users")
+async def add_user(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+    return await _act(request, who, "users",
+                      lambda f: hub.add_user(who.viewer, text(f, "email"), text(f, "org"), text(f, "role"),
+                                             text(f, "name") or None),
+                      lambda out: f"Added {out['email']} ({out['role']}) to {out['org']}.")  # fmt: skip
+
+
+@router.post("/users/password")
+async def set_password(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        if text(f, "password") != text(f, "password_again"):
+            raise InvalidInput("the two passwords differ")
+        return hub.set_password(who.viewer, text(f, "email"), text(f, "password"))
+
+    return await _act(request, who, "users", action, lambda out: f"Set a new password for {out['email']}.")
+
+
+@router.post("/tokens")
+async def create_token(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        days_raw = text(f, "days") or "90"
+        if not days_raw.isdigit() or not 1 <= int(days_raw) <= 3650:
+            raise InvalidInput(f"a token's lifetime is 1 to 3650 days, got {days_raw!r}")
+        return hub.create_token(who.viewer, text(f, "user") or who.viewer.email or "", label=text(f, "label") or None,
+                                expires_in_days=int(days_raw))  # fmt: skip
+
+    return await _act(request, who, "tokens", action, lambda tok: f"Created token #{tok['id']} for {tok['user']}.",
+                      lambda tok: {"new_token": tok})  # fmt: skip
+
+
+@router.post("/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, who: Me, token_id: int) -> Response:
+    hub = hub_of(request)
+    return await _act(request, who, "tokens", lambda f: hub.revoke_token(who.viewer, token_id),
+                      lambda out: f"Revoked token #{token_id} of {out['user']}.")  # fmt: skip
+
+
+@router.post("/groups")
+async def add_group(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        members = [m for m in f.getlist("members") if isinstance(m, str) and m]
+        return hub.add_group(who.viewer, text(f, "name"), text(f, "owner"), members,
+                             members_visible=text(f, "members_visible") == "on",
+                             description=text(f, "description") or None)  # fmt: skip
+
+    return await _act(request, who, "groups", action,
+                      lambda out: f"Created the sharing group {out['name']} ({out['members']} members).")  # fmt: skip
+
+
+@router.post("/groups/{name}/members")
+async def add_member(request: Request, who: Me, name: str) -> Response:
+    hub = hub_of(request)
+    return await _act(request, who, "groups", lambda f: hub.add_group_member(who.viewer, name, text(f, "org")),
+                      lambda out: f"Added {out['added']} to {out['group']}.")  # fmt: skip
+
+
+@router.post("/groups/{name}/members/remove")
+async def remove_member(request: Request, who: Me, name: str) -> Response:
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        if not text(f, "org"):
+            raise InvalidInput("say which organisation to remove")
+        return hub.remove_group_member(who.viewer, name, text(f, "org"))
+
+    return await _act(request, who, "groups", action, lambda out: f"Removed {out['removed']} from {out['group']}.")

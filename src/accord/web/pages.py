@@ -1,0 +1,208 @@
+"""Sign-in and sign-out, the dashboard, search, the object page and the account page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from accord.errors import AccordError, AuthenticationFailed, InvalidInput
+from accord.stix.timestamps import format_micro, now, parse
+from accord.web import present
+from accord.web.auth import Who, current, form_of, hub_of, signer_of, text
+from accord.web.render import WebRoute, page, redirect
+from accord.web.sessions import LOGIN_COOKIE, LOGIN_NONCE_SECONDS, SESSION_COOKIE, SESSION_HOURS
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Me = Annotated[Who, Depends(current)]
+PAGE_SIZE = 50
+TLP_CSS = {"clear": "tlp-clear", "green": "tlp-green", "amber": "tlp-amber", "amber+strict": "tlp-amber-strict",
+           "red": "tlp-red"}  # fmt: skip
+
+
+def _safe_next(value: str) -> str:
+    """Only a path on this site (no scheme, no host, no '//' or backslash tricks)."""
+    parts = urlsplit(value or "/")
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+# -- sign-in --------------------------------------------------------------------------------------
+
+
+def _login_page(request: Request, status: int = 200, error: str = "", email: str = "", method: str = "password",
+                next_url: str = "/") -> Response:  # fmt: skip
+    signer = signer_of(request)
+    nonce = request.cookies.get(LOGIN_COOKIE) or signer.login_nonce()
+    resp = page(request, None, "login.html", status=status, error=error, email=email, method=method,
+                next_url=_safe_next(next_url), login_token=signer.login_token(nonce),
+                plain_http=request.url.scheme == "http" and request.url.hostname not in ("127.0.0.1", "localhost",
+                                                                                          "::1"))  # fmt: skip
+    resp.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_NONCE_SECONDS, httponly=True, secure=True, samesite="strict",
+                    path="/login")  # fmt: skip
+    return resp
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return _login_page(request, next_url=next)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=20, max_part_size=16 * 1024)
+    signer, hub = signer_of(request), hub_of(request)
+    method = "token" if text(form, "method") == "token" else "password"
+    email, next_url = text(form, "email"), _safe_next(text(form, "next", "/"))
+    if not signer.check_login(request.cookies.get(LOGIN_COOKIE), text(form, "login_token")):
+        return _login_page(request, 400, "The sign-in form had expired; please try again.", email, method, next_url)
+    source = f"web {request.client.host if request.client else 'unknown'}"
+    try:
+        if method == "token":
+            viewer, stamp = await run_in_threadpool(hub.authenticate_token, text(form, "token"), source)
+        else:
+            password = form.get("password")
+            viewer, stamp = await run_in_threadpool(hub.authenticate_password, email,
+                                                    password if isinstance(password, str) else "", source)  # fmt: skip
+    except AuthenticationFailed as exc:
+        return _login_page(request, 401, exc.message, email, method, next_url)
+    if viewer.user_pk is None:
+        return _login_page(request, 401, "only users can sign in", email, method, next_url)
+    cookie, _ = signer.issue(viewer.user_pk, method, stamp)
+    resp = redirect(next_url)
+    # Secure always: browsers take such cookies over HTTPS and from loopback addresses (127.0.0.1, localhost).
+    resp.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_HOURS * 3600, httponly=True, secure=True,
+                    samesite="strict", path="/")  # fmt: skip
+    resp.delete_cookie(LOGIN_COOKIE, path="/login")
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request, who: Me) -> Response:
+    await form_of(request, who)
+    resp = redirect("/login")
+    resp.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return resp
+
+
+# -- dashboard ----------------------------------------------------------------------------------
+
+
+def _tlp_chart(by_tlp: dict[str, int]) -> present.BarChart:
+    order = {lvl: i for i, lvl in enumerate(("clear", "green", "amber", "amber+strict", "red"))}
+    chart = present.bar_chart(by_tlp, css=TLP_CSS, limit=5)
+    bars = sorted(chart.bars, key=lambda b: order.get(b.label, 9))
+    rows = [present.Bar(b.label, b.value, i * chart.row, b.width, b.css) for i, b in enumerate(bars)]
+    return present.BarChart(rows, chart.height, chart.label_width, chart.plot_width, chart.row)
+
+
+@router.get("/")
+def dashboard(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+    stats = hub.stats(who.viewer)
+    week = hub.search_page(who.viewer, added_after=now() - timedelta(days=7), limit=10)
+    own = who.viewer.org_name
+    others = hub.search_page(who.viewer, added_after=now() - timedelta(days=7), limit=1)["total"]
+    mine = hub.search_page(who.viewer, owner=own, added_after=now() - timedelta(days=7), limit=1)["total"] if own else 0
+    return page(request, who, "dashboard.html", stats=stats, recent=week["objects"], new_total=week["total"],
+                new_from_others=others - mine, type_chart=present.bar_chart(stats["by_type"]),
+                tlp_chart=_tlp_chart(stats["by_tlp"]), tlp_css=TLP_CSS)  # fmt: skip
+
+
+# -- search -------------------------------------------------------------------------------------
+
+
+def _day(value: str, name: str, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2024-05-01, got {value!r}") from None
+    return datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=UTC) - (
+        timedelta(microseconds=1) if end else timedelta(0)
+    )
+
+
+@router.get("/search")
+def search(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+    p = request.query_params
+    filters = {k: (p.get(k) or "").strip() for k in ("q", "type", "label", "tlp", "owner", "since", "until")}
+    cursor_raw = (p.get("after") or "").strip()
+    try:
+        cursor = parse(cursor_raw) if cursor_raw else None
+    except ValueError:
+        raise InvalidInput(f"after={cursor_raw!r} is not a page position; start from the first page") from None
+    result = hub.search_page(
+        who.viewer, types=[filters["type"]] if filters["type"] else (), text=filters["q"] or None,
+        label=filters["label"] or None, tlp=filters["tlp"] or None, owner=filters["owner"] or None,
+        added_after=_day(filters["since"], "from"), added_before=_day(filters["until"], "until", end=True),
+        cursor=cursor, limit=PAGE_SIZE,
+    )  # fmt: skip
+    stats = hub.stats(who.viewer)
+    orgs = [o["name"] for o in hub.list_orgs(who.viewer)]
+    nxt = format_micro(result["next"]) if result["next"] else None
+    return page(request, who, "search.html", result=result, filters=filters, types=sorted(stats["by_type"]),
+                orgs=orgs, next_cursor=nxt, paged=cursor is not None, page_size=PAGE_SIZE,
+                tlp_css=TLP_CSS)  # fmt: skip
+
+
+# -- one object ---------------------------------------------------------------------------------
+
+
+@router.get("/objects/{stix_id}")
+def object_page(request: Request, who: Me, stix_id: str) -> Response:
+    hub = hub_of(request)
+    found = hub.get(who.viewer, stix_id, all_versions=True)
+    obj = found["object"]
+    rels = hub.relationships(who.viewer, stix_id)
+    wanted = present.referenced_ids(obj)
+    for r in rels:
+        wanted |= present.referenced_ids(r["object"])
+    names = hub.lookup(who.viewer, wanted - {stix_id})
+    graph = present.star_graph(stix_id, rels, names)
+    return page(request, who, "object.html", found=found, obj=obj, fields=present.fields(obj), names=names,
+                rels=rels, graph=graph, history=present.version_history(found.get("versions", [])),
+                tlp_css=TLP_CSS)  # fmt: skip
+
+
+# -- account ------------------------------------------------------------------------------------
+
+
+@router.get("/account")
+def account(request: Request, who: Me) -> Response:
+    return page(request, who, "account.html", message="", error="")
+
+
+@router.post("/account/password")
+async def change_password(request: Request, who: Me) -> Response:
+    form = await form_of(request, who)
+    hub = hub_of(request)
+    new, again = form.get("new_password"), form.get("new_password_again")
+    error = ""
+    if not isinstance(new, str) or new != again:
+        error = "the two new passwords differ"
+    elif who.session is not None and who.session.method == "password":
+        current_pw = form.get("current_password")
+        try:
+            await run_in_threadpool(hub.authenticate_password, who.viewer.email or "",
+                                    current_pw if isinstance(current_pw, str) else "")  # fmt: skip
+        except AuthenticationFailed:
+            error = "your current password is not right"
+    if error:
+        return page(request, who, "account.html", status=400, message="", error=error)
+    try:
+        await run_in_threadpool(hub.set_password, who.viewer, who.viewer.email or "", new)
+    except AccordError as exc:
+        return page(request, who, "account.html", status=exc.http_status, message="", error=exc.message)
+    resp = page(request, who, "account.html", message="Password changed. Sign in again with the new password.",
+                error="")  # fmt: skip
+    if who.session is not None and who.session.method == "password":
+        resp.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return resp

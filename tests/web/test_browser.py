@@ -1,0 +1,275 @@
+"""The web interface in a real browser (Chromium through Playwright) against a real server."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from web.community import HOSTILE_ORG, PASSWORD, USERS
+from web.conftest import Server
+
+expect.set_options(timeout=10_000)
+
+
+def sign_in(page: Page, server: Server, org: str) -> Page:
+    page.goto(server.url + "/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_label("E-mail", exact=True).fill(USERS[org])
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("header .org")).to_have_text(org if org != "Evil" else HOSTILE_ORG)
+    return page
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[BrowserContext]:
+    ctx = browser.new_context()
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def bank(context: BrowserContext, server: Server) -> Page:
+    return sign_in(context.new_page(), server, "Bank")
+
+
+def test_sign_in_shows_organisation_and_role_and_sign_out_ends_it(context: BrowserContext, server: Server) -> None:
+    page = sign_in(context.new_page(), server, "Bank")
+    expect(page.locator("header .role")).to_have_text("analyst")
+    expect(page.locator("header .email")).to_have_text("analyst@bank.example")
+    cookie = next(c for c in context.cookies() if c["name"] == "accord_session")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    assert not [c for c in context.cookies() if c["name"] == "accord_session"]
+    page.goto(server.url + "/search")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fsearch"))
+
+
+def test_sign_in_with_a_token_and_wrong_password(context: BrowserContext, server: Server) -> None:
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.get_by_label("E-mail", exact=True).fill(USERS["Uni"])
+    page.get_by_label("Password", exact=True).fill("not the password at all")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#login-error")).to_contain_text("not right")
+    page.get_by_label("an API token").check()
+    expect(page.get_by_label("E-mail", exact=True)).to_be_hidden()
+    page.get_by_label("API token", exact=True).fill(server.community.tokens["Uni"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("header .org")).to_have_text("Uni")
+    expect(page.locator("header .role")).to_have_text("reader")
+
+
+def test_search_with_filters_and_paging(bank: Page, server: Server) -> None:
+    page = bank
+    page.get_by_role("link", name="Search", exact=True).click()
+    page.get_by_label("Label").fill("bulk")
+    page.get_by_label("TLP").select_option("green")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#result-count")).to_have_text("60 objects match.")
+    expect(page.locator("table.results tbody tr")).to_have_count(50)
+    first_page = set(page.locator("table.results tbody tr td:first-child").all_inner_texts())
+    page.get_by_role("link", name=re.compile("Next 50")).click()
+    expect(page.locator("table.results tbody tr")).to_have_count(10)
+    second_page = set(page.locator("table.results tbody tr td:first-child").all_inner_texts())
+    assert not first_page & second_page and len(first_page | second_page) == 60
+    expect(page.get_by_label("Label")).to_have_value("bulk")
+    page.get_by_role("link", name="First page").click()
+    expect(page.locator("table.results tbody tr")).to_have_count(50)
+
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Text").fill("lockbit-c2")
+    page.get_by_label("Type").select_option("indicator")
+    page.get_by_label("Source organisation").select_option("Bank")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#result-count")).to_have_text("1 object matches.")
+    page.get_by_label("Source organisation").select_option("NCC")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#result-count")).to_have_text("0 objects match.")
+
+
+def test_object_page_shows_fields_versions_relationships_and_json(bank: Page, server: Server) -> None:
+    page = bank
+    page.goto(server.url + "/search?q=lockbit-c2")
+    page.get_by_role("link", name="LockBit C2 server").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("LockBit C2 server")
+    badge = page.locator(".object-head .tlp")
+    expect(badge).to_have_text("TLP:GREEN")
+    assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(51, 255, 0)"
+    assert badge.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(0, 0, 0)"
+    expect(page.locator("code.pattern")).to_have_text("[domain-name:value = 'lockbit-c2.example']")
+    versions = page.locator("ol.versions > li")
+    expect(versions).to_have_count(2)
+    diff = versions.first.locator("table.diff")
+    expect(diff.locator("tr.changed th")).to_contain_text(["description", "modified"])
+    expect(diff.locator("tr.added th")).to_have_text(["labels"])
+    rels = page.get_by_role("heading", name=re.compile("Relationships and sightings"))
+    expect(rels).to_contain_text("(1)")
+    expect(page.locator("figure.graph svg a")).to_have_count(1)
+    expect(page.locator("table").filter(has_text="indicates")).to_contain_text("LockBit 3.0")
+    stix = json.loads(page.locator("pre.json").inner_text())
+    assert stix["id"] == server.community.ids["c2"] and stix["labels"] == ["ransomware"]
+    expect(page.locator("dl.facts")).to_contain_text("Bank")
+    page.locator("figure.graph svg a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("LockBit 3.0")
+
+
+def test_publish_an_indicator_with_live_pattern_validation(bank: Page, server: Server) -> None:
+    page = bank
+    page.get_by_role("link", name="Publish").click()
+    status = page.locator("#pattern-status")
+    page.get_by_label("Name", exact=True).fill("Phishing kit host")
+    page.get_by_label("STIX pattern").fill("[domain-name:value = 'kit.example'")
+    expect(status).to_have_class(re.compile("invalid"))
+    page.get_by_label("STIX pattern").fill("[domain-name:value = 'kit.example']")
+    expect(status).to_have_text("valid STIX 2.1 pattern")
+    page.get_by_label("Labels (comma-separated)").fill("phishing, kit")
+    page.get_by_label("TLP", exact=True).select_option("green")
+    page.get_by_label("Audience", exact=True).select_option("group:taskforce")
+    page.get_by_role("button", name="Publish the indicator").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Phishing kit host")
+    expect(page.locator(".object-head .tlp")).to_have_text("TLP:GREEN")
+    expect(page.locator("table").filter(has_text="Audience").first).to_contain_text("group: taskforce")
+    stix = json.loads(page.locator("pre.json").inner_text())
+    assert stix["labels"] == ["phishing", "kit"] and stix["created_by_ref"].startswith("identity--")
+
+    # A pattern the hub refuses keeps the form filled and says why.
+    page.goto(server.url + "/publish")
+    page.get_by_label("Name", exact=True).fill("Broken")
+    page.get_by_label("STIX pattern").fill("[file:hashes.'SHA-256' = 'abc']")
+    page.get_by_label("TLP", exact=True).select_option("red")
+    page.get_by_label("Audience", exact=True).select_option("community")
+    page.get_by_role("button", name="Publish the indicator").click()
+    expect(page.locator("#indicator-error")).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Broken")
+
+
+def test_upload_a_bundle_with_per_object_results(bank: Page, server: Server, tmp_path: Any) -> None:
+    from helpers import indicator
+
+    good = [indicator(f"upload-{i}.example", level="green") for i in range(3)]
+    bad = {**indicator("bad.example"), "pattern": "[not a pattern"}
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--6f3f0b0e-2d7e-4c1e-9d0a-4e7d2b1c0f11",
+                                "objects": [*good, bad]}))  # fmt: skip
+    page = bank
+    page.goto(server.url + "/publish")
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Results for bundle.json")
+    summary = page.locator("#upload-summary")
+    expect(summary).to_contain_text("3 added")
+    expect(summary).to_contain_text("1 rejected")
+    rejected = page.locator("#upload-outcomes tr.rejected")
+    expect(rejected).to_have_count(1)
+    expect(rejected).to_contain_text(bad["id"])
+    expect(page.locator("#upload-outcomes tr.added a")).to_have_count(3)
+
+
+def test_manage_a_sharing_group_as_org_admin(context: BrowserContext, server: Server) -> None:
+    page = sign_in(context.new_page(), server, "Police")
+    page.get_by_role("link", name="Administration").click()
+    page.get_by_role("link", name="Sharing groups").click()
+    page.get_by_label("Name", exact=True).fill("fraud-cell")
+    page.get_by_label("Owner", exact=True).select_option("Police")
+    page.get_by_label("Members (Ctrl/Shift to choose several)").select_option(["Bank"])
+    page.get_by_label("members see each other's names").check()
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_role("status")).to_have_text("Created the sharing group fraud-cell (2 members).")
+    group = page.locator("section.group").filter(has=page.get_by_role("heading", name="fraud-cell"))
+    expect(group.locator("ul.members li")).to_have_count(2)
+    group.get_by_label("Add a member").select_option("Uni")
+    group.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("status")).to_have_text("Added Uni to fraud-cell.")
+    group = page.locator("section.group").filter(has=page.get_by_role("heading", name="fraud-cell"))
+    group.get_by_role("button", name="Remove Uni from fraud-cell").click()
+    expect(page.get_by_role("status")).to_have_text("Removed Uni from fraud-cell.")
+    # The core's role rules: an org-admin cannot manage another organisation's group, nor add organisations.
+    taskforce = page.locator("section.group").filter(has=page.get_by_role("heading", name="taskforce"))
+    expect(taskforce.get_by_role("button")).to_have_count(0)
+    page.get_by_role("link", name="Organisations").click()
+    expect(page.get_by_role("button", name="Add organisation")).to_have_count(0)
+    resp = page.request.post(server.url + "/admin/groups/taskforce/members",
+                             form={"org": "Uni", "csrf": page.locator("input[name=csrf]").first.input_value()})  # fmt: skip
+    assert resp.status == 403 and "owning organisation" in resp.text()
+
+
+def test_two_organisations_see_different_pictures(browser: Any, server: Server) -> None:
+    ids = server.community.ids
+    pictures = {}
+    for org in ("Bank", "Uni"):
+        ctx = browser.new_context()
+        try:
+            page = sign_in(ctx.new_page(), server, org)
+            page.goto(server.url + "/search?type=indicator&q=.example")
+            total = int(page.locator("#result-count").inner_text().split()[0])
+            private = page.goto(server.url + f"/objects/{ids['private']}")
+            group = page.goto(server.url + f"/objects/{ids['taskforce']}")
+            assert private is not None and group is not None
+            pictures[org] = (total, private.status, group.status)
+            if org == "Uni":
+                expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+                expect(page.get_by_text("Taskforce")).to_have_count(0)
+        finally:
+            ctx.close()
+    assert pictures["Bank"][1:] == (200, 200)
+    assert pictures["Uni"][1:] == (404, 404)
+    assert pictures["Bank"][0] > pictures["Uni"][0]
+
+
+def test_hostile_content_never_runs(context: BrowserContext, server: Server) -> None:
+    events: list[str] = []
+    context.on("console", lambda msg: events.append(f"console {msg.type}: {msg.text}"))
+    page = sign_in(context.new_page(), server, "NCC")
+    page.on("dialog", lambda d: (events.append(f"dialog: {d.message}"), d.dismiss()))
+    page.on("pageerror", lambda e: events.append(f"pageerror: {e}"))
+    urls = ["/", "/search?q=payload", "/search?q=%3Cscript%3E", "/search?type=malware", "/admin/users",
+            "/admin/orgs", "/admin/groups", "/admin/audit", "/admin/tokens"]  # fmt: skip
+    urls += [f"/objects/{i}" for i in server.community.hostile_ids]
+    for url in urls:
+        resp = page.goto(server.url + url)
+        assert resp is not None and resp.status == 200, url
+        assert page.evaluate("window.__pwned") is None, url
+        # Escaped, not merely blocked by the CSP: no element came from the data, and the text shows as text.
+        assert (
+            page.locator("main script, main iframe, main img, main svg:not(figure svg), main [onerror]").count() == 0
+        ), url
+        assert page.locator("main a[href^='javascript']").count() == 0, url
+    page.goto(server.url + "/search?type=malware&q=payload")
+    expect(page.locator("table.results")).to_contain_text("<script>window.__pwned='script'</script>")
+    page.goto(server.url + "/admin/orgs")
+    expect(page.locator("main table")).to_contain_text(HOSTILE_ORG)
+    assert not [e for e in events if "Content Security Policy" in e or "dialog" in e or "pageerror" in e], events
+
+
+def test_bearer_token_pages_headers_and_csrf(browser: Any, server: Server) -> None:
+    ctx = browser.new_context(extra_http_headers={"Authorization": f"Bearer {server.community.tokens['Bank']}"})
+    try:
+        page = ctx.new_page()
+        resp = page.goto(server.url + "/")
+        assert resp is not None and resp.status == 200
+        expect(page.locator("header .org")).to_have_text("Bank")
+        expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+        headers = resp.headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "unsafe-inline" not in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+    finally:
+        ctx.close()
+    ctx = browser.new_context()
+    try:
+        page = sign_in(ctx.new_page(), server, "Bank")
+        # A cookie-authenticated form post without the CSRF token is refused.
+        resp = page.request.post(server.url + "/admin/tokens", form={"user": USERS["Bank"], "label": "csrf"})
+        assert resp.status == 403 and "security token" in resp.text()
+        resp = page.request.post(server.url + "/admin/tokens", form={"user": USERS["Bank"], "csrf": "forged"})
+        assert resp.status == 403
+    finally:
+        ctx.close()
