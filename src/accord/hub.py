@@ -23,7 +23,7 @@ from accord.access import groups, orgs, tokens, users
 from accord.access.audience import COMMUNITY, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
-from accord.actions import effects, sanctions
+from accord.actions import effects, impact, sanctions
 from accord.config import Settings
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from accord.ingest import IngestOptions, IngestResult, ingest_items
@@ -708,3 +708,13 @@ class Hub:
             **result.as_dict(), "actors_linked": built.actors_linked, "actors_declared": built.actors_created,
             "unresolved_links": built.unresolved_links, "truncated_remarks": built.truncated, "delisted": delisted,
         }  # fmt: skip
+
+    def impact(self, viewer: Viewer, *, by: str = "type", period: str = "year") -> dict[str, Any]:
+        """Impact totals from the disruption actions the viewer can see (``accord.actions.impact``)."""
+        with self.engine.connect() as conn:
+            return impact.totals(conn, visible(viewer), by=by, period=period)
+
+    def actor_timeline(self, viewer: Viewer, actor: str) -> dict[str, Any]:
+        """The visible disruption actions against one actor, oldest first."""
+        with self.engine.connect() as conn:
+            return impact.timeline(conn, visible(viewer), actor)

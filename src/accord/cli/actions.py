@@ -1,0 +1,151 @@
+"""``accord sanctions import``, ``accord impact``, ``accord actions …`` and ``accord norms …``: collective
+action and the UN norms from the shell (thin: each command is one ``Hub`` call and its printing)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from accord.cli import output
+from accord.cli.main import AsOpt, JsonOpt, app, hub
+from accord.errors import InvalidInput
+from accord.stix import extensions
+
+sanctions_app = typer.Typer(help="Sanctions designations (OFAC SDN cyber programs).", no_args_is_help=True)
+actions_app = typer.Typer(help="Disruption actions: per-actor timelines, the extension schemas.", no_args_is_help=True)
+norms_app = typer.Typer(help="The UN GGE 2015 norms and incidents assessed against them.", no_args_is_help=True)
+app.add_typer(sanctions_app, name="sanctions")
+app.add_typer(actions_app, name="actions")
+app.add_typer(norms_app, name="norms")
+
+_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def list_date_for(path: Path, given: str | None) -> str:
+    """The list's date: --date, else a YYYY-MM-DD in the file name, else today (UTC)."""
+    if given:
+        return given
+    m = _DATE_IN_NAME.search(path.name)
+    return m.group(1) if m else datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+@sanctions_app.command("import")
+def sanctions_import(
+    file: Annotated[Path, typer.Argument(help="OFAC's sdn.csv (or its CYBER rows).")],
+    as_org: Annotated[str | None, typer.Option("--as", help="The importing organisation (default: the hub).")] = None,
+    date: Annotated[str | None, typer.Option(help="The list's date, YYYY-MM-DD (default: from the file name).")] = None,
+    audience: Annotated[
+        str | None, typer.Option(help="org, group:NAME, community (default), federation, public.")
+    ] = None,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="The file is not the whole list: do not mark missing entries delisted.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Import OFAC SDN cyber designations: identities, actor links, sanction actions, address indicators.
+
+    Re-importing a newer list gives new versions of what changed and marks entries that left it delisted.
+
+    Example: accord sanctions import sdn-2024-05-03.csv --as "National Cyber Centre"
+    """
+    if not file.is_file():
+        raise InvalidInput(f"{file}: no such file")
+    h = hub()
+    out = h.import_sanctions(h.viewer_as(as_org), file.read_bytes(), list_date=list_date_for(file, date),
+                             source=file.name, audience=audience, full_list=not partial)  # fmt: skip
+    if json:
+        output.print_json(out)
+    else:
+        objs = ", ".join(f"{n} {t}" for t, n in out["objects"].items())
+        output.line(f"{file.name} (list of {out['list_date']}): {out['entries']} cyber designations → {objs}")
+        output.line(f"{out['added']} added, {out['new_version']} new versions, {out['unchanged']} unchanged, "
+                    f"{out['rejected']} rejected")  # fmt: skip
+        for actor, names in out["actors_linked"].items():
+            output.line(f"  {actor}: {', '.join(names)}")
+        for what in ("delisted", "unresolved_links", "truncated_remarks"):
+            if out[what]:
+                output.line(f"{what.replace('_', ' ')}: " + "; ".join(out[what][:10])
+                            + (f" … and {len(out[what]) - 10} more" if len(out[what]) > 10 else ""))  # fmt: skip
+        for e in out["errors"][:20]:
+            output.line(f"  rejected {e['id'] or ''}: {e['reason']}")
+    if out["rejected"]:
+        raise typer.Exit(code=3)
+
+
+def _impact_rows(out: dict[str, Any]) -> list[dict[str, Any]]:
+    by = out["by"]
+    return [{by: g[by], "period": g["period"], "summary": g["summary"]} for g in out["groups"]]
+
+
+@app.command("impact")
+def impact_cmd(
+    by: Annotated[str, typer.Option(help="region, country, partner, actor or type.")] = "type",
+    period: Annotated[str, typer.Option(help="year, quarter or all.")] = "year",
+    as_org: AsOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Totals of the disruption actions you can see (arrests, servers, amounts per currency …).
+
+    Example: accord impact --by region --period year --as "National Cyber Centre"
+    """
+    h = hub()
+    out = h.impact(h.viewer_as(as_org), by=by, period=period)
+    if json:
+        output.print_json(out)
+        return
+    output.table(_impact_rows(out), [by, "period", "summary"], f"Impact by {by} and {period}")
+    output.line(f"All visible actions: {out['total']['summary']}")
+
+
+@actions_app.command("timeline")
+def timeline_cmd(
+    actor: Annotated[str, typer.Argument(help="A threat actor, intrusion set or malware: name, alias or id.")],
+    as_org: AsOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """The disruption actions against an actor (and what is tied to it), oldest first.
+
+    Example: accord actions timeline LockBit --as "Harbourside Bank"
+    """
+    h = hub()
+    out = h.actor_timeline(h.viewer_as(as_org), actor)
+    if json:
+        output.print_json(out)
+        return
+    names = ", ".join(f"{a['name']} ({a['type']})" for a in out["actor"])
+    rows = [{"date": e["date"][:10], "action": e["name"], "types": e["action_types"],
+             "operation": f"{e['operation']} phase {e['phase']}" if e["phase"] else e["operation"],
+             "summary": e["summary"], "source": e["sources"][0] if e["sources"] else None}
+            for e in out["actions"]]  # fmt: skip
+    output.table(rows, ["date", "action", "types", "operation", "summary", "source"], f"Timeline: {names}")
+
+
+@actions_app.command("schema")
+def schema_cmd(
+    name: Annotated[str, typer.Argument(help="disruption-action or incident-attribution-norms.")] = "disruption-action",
+) -> None:
+    """Print the JSON schema of one of Accord's STIX extensions.
+
+    Example: accord actions schema disruption-action > disruption-action.schema.json
+    """
+    try:
+        output.print_json(extensions.schema(name))
+    except KeyError:
+        raise InvalidInput(f"no extension {name!r}; use {' or '.join(extensions.schema_names().values())}") from None
+
+
+@actions_app.command("install-extensions")
+def install_extensions_cmd(json: JsonOpt = False) -> None:
+    """Store Accord's extension-definition objects (public, TLP:CLEAR) so TAXII clients can fetch them.
+
+    Example: accord actions install-extensions
+    """
+    result = hub().install_extensions()
+    if json:
+        output.print_json(result.as_dict())
+    else:
+        output.line(f"extension definitions: {result.added} added, {result.unchanged} unchanged")
