@@ -28,6 +28,7 @@ from accord.config import Settings
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from accord.ingest import IngestOptions, IngestResult, ingest_items
 from accord.ingest.validation import default_workers
+from accord.norms import assessments as norm_assessments
 from accord.stix import extensions as stix_extensions
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item, read_bytes, read_stream
@@ -718,3 +719,13 @@ class Hub:
         """The visible disruption actions against one actor, oldest first."""
         with self.engine.connect() as conn:
             return impact.timeline(conn, visible(viewer), actor)
+
+    def norms_report(self, viewer: Viewer, *, state: str | None = None, norm: str | None = None) -> dict[str, Any]:
+        """Incidents per UN norm and per attributed state, from what the viewer can see."""
+        with self.engine.connect() as conn:
+            return norm_assessments.report(conn, visible(viewer), state=state, norm=norm)
+
+    def incident_attributions(self, viewer: Viewer, incident_id: str) -> dict[str, Any]:
+        """One incident's attributions, responses and norm assessments, side by side (never merged)."""
+        with self.engine.connect() as conn:
+            return norm_assessments.incident(conn, visible(viewer), incident_id)

@@ -19,6 +19,7 @@ from accord.api.auth import hub_of, viewer
 from accord.api.body import read_limited
 from accord.cli.output import dumps
 from accord.errors import NotFound
+from accord.norms import reference
 from accord.stix import extensions
 
 router = APIRouter(prefix="/api/v1", tags=["collective action"])
@@ -79,3 +80,23 @@ def extension_schema(name: str) -> Response:
         return Response(dumps(extensions.schema(name)), media_type="application/schema+json")
     except KeyError:
         raise NotFound(f"no extension {name!r}; known: {', '.join(extensions.schema_names().values())}") from None
+
+
+@router.get("/norms", summary="The 11 UN GGE 2015 norms (no sign-in needed)")
+def norms_reference() -> Response:
+    return _json(reference.document())
+
+
+@router.get("/norms/report", summary="Incidents per UN norm and per attributed state, from what you may see")
+def norms_report(
+    request: Request,
+    who: Annotated[Viewer, Depends(viewer)],
+    state: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code of an attributed state")] = None,
+    norm: Annotated[str | None, Query(description="13a … 13k")] = None,
+) -> Response:
+    return _json(hub_of(request).norms_report(who, state=state, norm=norm))
+
+
+@router.get("/incidents/{incident_id}/attributions", summary="An incident's attributions and assessments, side by side")
+def incident_attributions(request: Request, incident_id: str, who: Annotated[Viewer, Depends(viewer)]) -> Response:
+    return _json(hub_of(request).incident_attributions(who, incident_id))

@@ -13,6 +13,7 @@ import typer
 from accord.cli import output
 from accord.cli.main import AsOpt, JsonOpt, app, hub
 from accord.errors import InvalidInput
+from accord.norms import reference
 from accord.stix import extensions
 
 sanctions_app = typer.Typer(help="Sanctions designations (OFAC SDN cyber programs).", no_args_is_help=True)
@@ -149,3 +150,75 @@ def install_extensions_cmd(json: JsonOpt = False) -> None:
         output.print_json(result.as_dict())
     else:
         output.line(f"extension definitions: {result.added} added, {result.unchanged} unchanged")
+
+
+@norms_app.command("list")
+def norms_list(json: JsonOpt = False) -> None:
+    """The 11 norms of the UN GGE 2015 report (A/70/174 para 13 a-k), with short names and summaries.
+
+    Example: accord norms list
+    """
+    rows = reference.norms()
+    if json:
+        output.print_json(reference.document())
+    else:
+        output.table([{**n, "paragraph": f"13{n['letter']}"} for n in rows], ["paragraph", "short_name", "summary"],
+                     "UN GGE 2015 norms (paraphrased; quote A/70/174 para 13 for the official text)")  # fmt: skip
+
+
+@norms_app.command("report")
+def norms_report(
+    state: Annotated[
+        str | None, typer.Option(help="Only incidents attributed (or assessed) to this state, e.g. RU.")
+    ] = None,
+    norm: Annotated[str | None, typer.Option(help="Only this norm: 13a … 13k.")] = None,
+    as_org: AsOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Incidents per UN norm and per attributed state, with their sources (only what you may see).
+
+    Example: accord norms report --state RU --norm 13c --as "National Cyber Centre"
+    """
+    h = hub()
+    out = h.norms_report(h.viewer_as(as_org), state=state, norm=norm)
+    if json:
+        output.print_json(out)
+        return
+    rows = [{"norm": f"{n['paragraph']} {n['short_name']}", "incident": i["name"],
+             "assessments": "; ".join(f"{a['assessment']}{' (' + a['state'] + ')' if a['state'] else ''} by "
+                                      f"{a['assessor'] or a['published_by']}" for a in i["assessments"]),
+             "sources": i["sources"][:2]} for n in out["norms"] for i in n["incidents"]]  # fmt: skip
+    output.table(rows, ["norm", "incident", "assessments", "sources"], "Incidents per norm")
+    rows = [{"state": s["state"], "incidents": [i["name"] for i in s["incidents"]],
+             "attributed by": sorted({a["attributed_by"] for a in s["attributions"]})}
+            for s in out["states"]]  # fmt: skip
+    output.table(rows, ["state", "incidents", "attributed by"], "Incidents per attributed state")
+
+
+@norms_app.command("incident")
+def norms_incident(
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="incident--…")],
+    as_org: AsOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """One incident's attributions, responses and norm assessments, side by side with who published each.
+
+    Example: accord norms incident incident--1bc5b566-bc13-5acb-9bb6-195e49dc8ed1 --as "Harbourside Bank"
+    """
+    h = hub()
+    out = h.incident_attributions(h.viewer_as(as_org), incident_id)
+    if json:
+        output.print_json(out)
+        return
+    output.line(f"{out['incident']['name']} ({out['incident']['id']}), published by {out['incident']['published_by']}")
+    output.table([{"attributed by": a["attributed_by"], "to": a.get("state") or a.get("actor_ref"),
+                   "basis": a.get("basis"), "confidence": a.get("confidence"), "when": a.get("attributed_at"),
+                   "published by": a["published_by"]} for a in out["attributions"]],
+                 ["attributed by", "to", "basis", "confidence", "when", "published by"], "Attributions")  # fmt: skip
+    output.table([{"norm": a["norm"], "short name": a["short_name"], "assessment": a["assessment"],
+                   "rationale": a["rationale"], "published by": a["published_by"]} for a in out["norm_assessments"]],
+                 ["norm", "short name", "assessment", "rationale", "published by"], "Norm assessments")  # fmt: skip
+    output.table([{"type": r["response_type"], "by": r.get("by"), "date": r.get("date"),
+                   "action": (r["action"]["name"] if isinstance(r.get("action"), dict) else r.get("action")),
+                   "published by": r["published_by"]} for r in out["responses"]],
+                 ["type", "by", "date", "action", "published by"], "Responses")  # fmt: skip
