@@ -93,3 +93,19 @@ class DatabaseUnavailable(AccordError):
     code = "database-unavailable"
     http_status = 503
     exit_code = 69
+
+
+class FeedFailed(AccordError):
+    """A feed's source (a partner hub, a TAXII server, a MISP feed) failed or answered something unusable."""
+
+    code = "feed-failed"
+    http_status = 502
+    exit_code = 69
+
+
+class FeedBusy(AccordError):
+    """Another process is pulling this feed right now."""
+
+    code = "feed-busy"
+    http_status = 409
+    exit_code = 75

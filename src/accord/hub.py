@@ -20,12 +20,21 @@ from sqlalchemy.exc import OperationalError
 
 from accord.access import collections as rules
 from accord.access import groups, orgs, tokens, users
-from accord.access.audience import COMMUNITY, Audience, parse_audience
+from accord.access.audience import COMMUNITY, ORG, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
 from accord.actions import effects, impact, sanctions
 from accord.config import Settings
-from accord.errors import AccordError, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
+from accord.errors import (
+    AccordError,
+    AlreadyExists,
+    AuthenticationFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from accord.federation import feeds as feedrules
+from accord.federation import pull as federation
 from accord.ingest import IngestOptions, IngestResult, ingest_items
 from accord.ingest.validation import default_workers
 from accord.norms import assessments as norm_assessments
@@ -35,6 +44,7 @@ from accord.stix.reader import Item, read_bytes, read_stream
 from accord.stix.timestamps import format_stix, now, version_key
 from accord.store import audit, db, statuses, taxii_reads
 from accord.store import collections as colls
+from accord.store import feeds as feedstore
 from accord.store import objects as store
 from accord.store.objects import Filters
 from accord.store.schema import hub_state, organisation
@@ -242,7 +252,8 @@ class Hub:
 
     def revoke_object(self, publisher: Viewer, stix_id: str, via: str = "cli") -> IngestResult:
         """Publish a revoked new version of an object the publisher's organisation created."""
-        current = self.get(publisher, stix_id)["object"]
+        got = self.get(publisher, stix_id)
+        current = got["object"]
         if current.get("revoked"):
             raise InvalidInput(f"{stix_id} is already revoked")
         if "created" not in current:
@@ -251,7 +262,13 @@ class Hub:
         if version_key(stamp) <= version_key(current.get("modified") or current["created"]):
             raise InvalidInput(f"{stix_id} has a modified time in the future; cannot revoke it now")
         new = {**current, "modified": stamp, "revoked": True}
-        result = self.ingest(publisher, [Item(0, new)], self.options(via=via, source="revoke"))
+        # The revocation reaches whoever the publisher shared the object with (its widest own grant),
+        # not the default audience for its TLP: through a group, a federation collection, a feed.
+        reach = {"org": 0, "group": 0, "community": 1, "federation": 2, "public": 3}
+        own = [a for a in got["audiences"] if publisher.org_name is not None and a["org"] == publisher.org_name]
+        widest = max(own, key=lambda a: reach.get(a["audience"], 0), default=None)
+        audience = Audience(widest["audience"], widest["group"]) if widest else None
+        result = self.ingest(publisher, [Item(0, new)], self.options(audience=audience, via=via, source="revoke"))
         if result.rejected:
             raise PermissionDenied(result.errors[0].reason or f"cannot revoke {stix_id}")
         return result
@@ -444,16 +461,19 @@ class Hub:
         spec = rules.parse_scope(scope)
         readers_kind, reader_names = rules.parse_org_list(readers, "--readers", ("all",))
         writers_kind, writer_names = rules.parse_org_list(writers, "--writers", ("none", "all"))
+        rules.check_writers(spec, writers_kind)
         audience = (rules.check_write_audience(spec, write_audience) if write_audience
                     else rules.default_write_audience(spec))  # fmt: skip
         with self.engine.begin() as conn:
             group_pk = groups.get(conn, spec.group)["pk"] if spec.group else None
+            if spec.feed and feedstore.get(conn, spec.feed) is None:
+                raise NotFound(f"no feed named {spec.feed!r} (see 'accord feed list')")
             cid = str(uuid.uuid4())
             colls.insert(
                 conn, collection_id=cid, title=title, description=description, scope=spec.kind, group_pk=group_pk,
                 readers_all=readers_kind == "all", reader_org_pks=[orgs.get(conn, n)["pk"] for n in reader_names],
                 writers=writers_kind, writer_org_pks=[orgs.get(conn, n)["pk"] for n in writer_names],
-                write_audience=audience, created_at=now(),
+                write_audience=audience, created_at=now(), feed_name=spec.feed,
             )  # fmt: skip
             out = rules.describe(colls.get(conn, cid) or {})
             audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="collection.add", target=cid,
@@ -641,6 +661,102 @@ class Hub:
                 statuses.fail_lost(conn, row, now())
                 row = statuses.get(conn, status_id) or row
         return row
+
+    # -- federation -----------------------------------------------------------------------------
+    # Feeds pull from partner hubs (TAXII 2.1) and MISP feeds (accord.federation); what they bring in
+    # goes through ingest like everything else (via="feed:NAME"). Feeds are hub configuration: the
+    # operator and hub admins manage and pull them. Their secrets are stored in this database.
+
+    def add_feed(
+        self,
+        actor: Viewer,
+        name: str,
+        url: str,
+        *,
+        collection: str | None = None,
+        misp: bool = False,
+        token: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        as_org: str | None = None,
+        audience: str | None = None,
+        interval: str | int = feedrules.DEFAULT_INTERVAL,
+    ) -> dict[str, Any]:
+        """Define a feed ('accord serve' pulls it at once, then every interval); returns its description."""
+        feedrules.check_manage(actor)
+        spec = feedrules.make_spec(name, url, collection=collection, misp=misp, token=token, user=user,
+                                   password=password, audience=audience, interval=interval)  # fmt: skip
+        with self.engine.begin() as conn:
+            if feedstore.get(conn, spec.name) is not None:
+                raise AlreadyExists(f"a feed named {spec.name!r} exists (see 'accord feed list')")
+            org = orgs.get(conn, as_org) if as_org else None
+            parsed = parse_audience(spec.audience) if spec.audience else None
+            if parsed is not None and parsed.kind == ORG and org is None:
+                raise InvalidInput("audience 'org' needs the organisation the feed acts as (--as ORG)")
+            if parsed is not None and parsed.group is not None:
+                group = groups.get(conn, parsed.group)
+                if org is None or group["pk"] not in orgs.group_pks_of(conn, org["pk"]):
+                    raise InvalidInput(f"audience {spec.audience!r} needs a feed acting as a member of that group "
+                                       "(--as ORG)")  # fmt: skip
+            feedstore.insert(
+                conn, name=spec.name, kind=spec.kind, url=spec.url, collection_id=spec.collection_id, auth=spec.auth,
+                username=spec.username, secret=spec.secret, org_pk=org["pk"] if org else None,
+                audience=spec.audience, interval_seconds=spec.interval_seconds, created_at=now(),
+            )  # fmt: skip
+            out = feedrules.describe(feedstore.get(conn, spec.name) or {})
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="feed.add", target=spec.name,
+                         source=actor.source, detail={k: out[k] for k in ("kind", "url", "collection", "as",
+                                                                           "audience", "interval")})  # fmt: skip
+        return out
+
+    def list_feeds(self, actor: Viewer) -> list[dict[str, Any]]:
+        """Every feed with its configuration and health (never its secret)."""
+        feedrules.check_manage(actor)
+        with self.engine.connect() as conn:
+            return [feedrules.describe(r) for r in feedstore.list_all(conn)]
+
+    def get_feed(self, actor: Viewer, name: str) -> dict[str, Any]:
+        feedrules.check_manage(actor)
+        with self.engine.connect() as conn:
+            row = feedstore.get(conn, name)
+        if row is None:
+            raise NotFound(f"no feed named {name!r} (see 'accord feed list')")
+        return feedrules.describe(row)
+
+    def remove_feed(self, actor: Viewer, name: str) -> dict[str, Any]:
+        """Remove a feed (the objects it brought in stay, with their provenance)."""
+        feedrules.check_manage(actor)
+        with self.engine.begin() as conn:
+            showing = feedstore.collections_showing(conn, name)
+            if showing:
+                raise InvalidInput(f"collection(s) {', '.join(showing)} show feed {name!r}; remove them first")
+            if not feedstore.remove(conn, name):
+                raise NotFound(f"no feed named {name!r} (see 'accord feed list')")
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="feed.remove", target=name,
+                         source=actor.source)  # fmt: skip
+        return {"name": name, "removed": True}
+
+    def pull_feed(self, actor: Viewer, name: str) -> dict[str, Any]:
+        """Pull one feed now (whatever its schedule); the report says what came in, or the error."""
+        feedrules.check_manage(actor)
+        report = federation.pull(self, name).as_dict()
+        with self.engine.begin() as conn:
+            keep = ("received", "known", "added", "new_version", "rejected", "error")
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="feed.pull", target=name,
+                         source=actor.source, detail={k: report[k] for k in keep})  # fmt: skip
+        return report
+
+    def pull_feeds(self, actor: Viewer) -> list[dict[str, Any]]:
+        """Pull every enabled feed now, one after the other."""
+        feedrules.check_manage(actor)
+        with self.engine.connect() as conn:
+            names = [r["name"] for r in feedstore.list_all(conn) if r["enabled"]]
+        return [self.pull_feed(actor, n) for n in names]
+
+    def due_feeds(self) -> list[str]:
+        """Names of the feeds whose next pull is due (for the scheduler)."""
+        with self.engine.connect() as conn:
+            return feedstore.due(conn, now())
 
     # -- collective action ----------------------------------------------------------------------
     # Disruption actions, sanctions, impact totals, timelines and UN norms (accord.actions,

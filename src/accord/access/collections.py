@@ -6,7 +6,11 @@ collection's scope:
 - ``all``: everything the viewer may see;
 - ``org``: what the viewer's own organisation brought in first (it owns);
 - ``group:NAME``: what was shared with that sharing group;
-- ``public``: what was shared with the public (readable without signing in when readers are ``all``).
+- ``public``: what was shared with the public (readable without signing in when readers are ``all``);
+- ``federation``: what is shared with partner hubs (audience ``federation`` or ``public``), never
+  TLP:RED or AMBER+STRICT, and never what the reading organisation itself brought in through a feed
+  (so two hubs pulling from each other do not echo objects back);
+- ``feed:NAME``: what that feed brought in (read-only; never TLP:RED or AMBER+STRICT).
 
 Readers are ``all`` (every signed-in organisation) or named organisations; writers are ``none``,
 ``all`` or named organisations, and must hold the analyst role or above. Objects written through a
@@ -19,12 +23,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from accord.access.audience import GROUP, ORG, PUBLIC, Audience, parse_audience
+from accord.access.audience import FEDERATION, GROUP, ORG, PUBLIC, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.errors import AuthenticationFailed, InvalidInput, PermissionDenied
-from accord.store.taxii_reads import SCOPE_ALL, SCOPE_GROUP, SCOPE_ORG, SCOPE_PUBLIC, Scope
+from accord.store.taxii_reads import (
+    SCOPE_ALL,
+    SCOPE_FEDERATION,
+    SCOPE_FEED,
+    SCOPE_GROUP,
+    SCOPE_ORG,
+    SCOPE_PUBLIC,
+    Scope,
+)
 
-SCOPES = (SCOPE_ALL, SCOPE_ORG, SCOPE_GROUP, SCOPE_PUBLIC)
+SCOPES = (SCOPE_ALL, SCOPE_ORG, SCOPE_GROUP, SCOPE_PUBLIC, SCOPE_FEDERATION, SCOPE_FEED)
 WRITERS_NONE, WRITERS_ALL, WRITERS_LIST = "none", "all", "list"
 
 
@@ -34,22 +46,31 @@ class ScopeSpec:
 
     kind: str
     group: str | None = None
+    feed: str | None = None
 
     def __str__(self) -> str:
+        if self.kind == SCOPE_FEED:
+            return f"feed:{self.feed}"
         return f"group:{self.group}" if self.kind == SCOPE_GROUP else self.kind
 
 
 def parse_scope(text: str) -> ScopeSpec:
-    """``all``, ``org``, ``group:NAME`` or ``public``."""
+    """``all``, ``org``, ``group:NAME``, ``public``, ``federation`` or ``feed:NAME``."""
     value = (text or "").strip()
+    if value.startswith("feed:"):
+        name = value[5:].strip()
+        if not name:
+            raise InvalidInput("scope 'feed:' needs a feed's name, e.g. feed:partner-cert (see 'accord feed list')")
+        return ScopeSpec(SCOPE_FEED, feed=name)
     if value.startswith("group:"):
         name = value[6:].strip()
         if not name:
             raise InvalidInput("scope 'group:' needs a sharing group's name, e.g. group:ransomware-taskforce")
         return ScopeSpec(SCOPE_GROUP, name)
-    if value in (SCOPE_ALL, SCOPE_ORG, SCOPE_PUBLIC):
+    if value in (SCOPE_ALL, SCOPE_ORG, SCOPE_PUBLIC, SCOPE_FEDERATION):
         return ScopeSpec(value)
-    raise InvalidInput(f"unknown collection scope {text!r}; use all, org, group:NAME or public")
+    raise InvalidInput(f"unknown collection scope {text!r}; use all, org, group:NAME, public, federation or "
+                       "feed:NAME")
 
 
 def parse_org_list(text: str, what: str, keywords: tuple[str, ...]) -> tuple[str, list[str]]:
@@ -71,7 +92,15 @@ def default_write_audience(scope: ScopeSpec) -> str | None:
         return PUBLIC
     if scope.kind == SCOPE_ORG:
         return ORG
+    if scope.kind == SCOPE_FEDERATION:
+        return FEDERATION
     return None
+
+
+def check_writers(scope: ScopeSpec, writers_kind: str) -> None:
+    """A feed collection shows what the feed brought in: nothing written to it could appear there."""
+    if scope.kind == SCOPE_FEED and writers_kind != WRITERS_NONE:
+        raise InvalidInput(f"a feed:{scope.feed} collection is read-only (what the feed brings in); use --writers none")
 
 
 def check_write_audience(scope: ScopeSpec, audience: str | None) -> str | None:
@@ -82,6 +111,9 @@ def check_write_audience(scope: ScopeSpec, audience: str | None) -> str | None:
     if scope.kind == SCOPE_PUBLIC and parsed.kind != PUBLIC:
         raise InvalidInput("a public collection's write audience must be 'public' (objects written with another "
                            "audience would not appear in it)")  # fmt: skip
+    if scope.kind == SCOPE_FEDERATION and parsed.kind not in (FEDERATION, PUBLIC):
+        raise InvalidInput("a federation collection's write audience must be 'federation' or 'public' (objects "
+                           "written with another audience would not appear in it)")  # fmt: skip
     if scope.kind == SCOPE_GROUP and (parsed.kind != GROUP or parsed.group != scope.group):
         raise InvalidInput(f"a group:{scope.group} collection's write audience must be 'group:{scope.group}' "
                            "(objects written with another audience would not appear in it)")  # fmt: skip
@@ -155,6 +187,10 @@ def scope_for(viewer: Viewer, coll: dict[str, Any]) -> Scope:
         return Scope(SCOPE_ORG, org_pk=viewer.org_pk)
     if kind == SCOPE_GROUP:
         return Scope(SCOPE_GROUP, group_pk=coll["group_pk"])
+    if kind == SCOPE_FEED:
+        return Scope(SCOPE_FEED, feed=coll.get("feed_name"))
+    if kind == SCOPE_FEDERATION:
+        return Scope(SCOPE_FEDERATION, org_pk=viewer.org_pk)
     return Scope(kind)
 
 
@@ -169,6 +205,8 @@ def describe(coll: dict[str, Any]) -> dict[str, Any]:
     readers: Any = "all" if coll["readers_all"] else sorted(coll["reader_orgs"].values())
     writers: Any = coll["writers"] if coll["writers"] != WRITERS_LIST else sorted(coll["writer_orgs"].values())
     scope = f"group:{coll['group_name']}" if coll["scope"] == SCOPE_GROUP else coll["scope"]
+    if coll["scope"] == SCOPE_FEED:
+        scope = f"feed:{coll.get('feed_name')}"
     return {
         "id": coll["id"],
         "title": coll["title"],

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from accord import __version__, web
-from accord.api import admin, collections, errors, objects
+from accord.api import admin, collections, errors, feeds, objects
 from accord.api import actions as collective_action
 from accord.hub import Hub
 from accord.taxii import routes as taxii
@@ -28,6 +28,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(collections.router)
     app.include_router(collective_action.router)
+    app.include_router(feeds.router)
     app.include_router(taxii.router)
     web.install(app)  # the web interface: /, /login, /search, /objects/…, /publish, /admin/…
 

@@ -459,7 +459,7 @@ def audit_cmd(limit: Annotated[int, typer.Option(help="How many entries.")] = 50
 
 def main() -> None:
     try:
-        from accord.cli import collections, demo  # noqa: F401  (register `accord collection …`, `accord demo …`)
+        from accord.cli import collections, demo, feeds  # noqa: F401  (they register their commands)
         from accord.cli import actions  # noqa: F401  (registers `accord sanctions|impact|actions|norms …`)
 
         app()

@@ -28,12 +28,14 @@ def insert(
     writer_org_pks: list[int],
     write_audience: str | None,
     created_at: datetime,
+    feed_name: str | None = None,
 ) -> int:
     """Insert one collection with its named readers and writers; returns its primary key."""
     pk = conn.execute(
         taxii_collection.insert().values(
             id=collection_id, title=title, description=description, scope=scope, group_pk=group_pk,
             readers_all=readers_all, writers=writers, write_audience=write_audience, created_at=created_at,
+            feed_name=feed_name,
         )
     ).inserted_primary_key[0]  # fmt: skip
     rows = [{"collection_pk": pk, "org_pk": o, "access": READ} for o in sorted(set(reader_org_pks))]

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 FIRST, LAST, ALL = "first", "last", "all"
 #: Scope kinds: everything visible, one organisation's own objects, one sharing group's, the public's.
 SCOPE_ALL, SCOPE_ORG, SCOPE_GROUP, SCOPE_PUBLIC = "all", "org", "group", "public"
+#: Federation scopes: what one feed brought in; what is shared with partner hubs. Neither ever shows
+#: TLP:RED or TLP:AMBER+STRICT, whatever the grants say.
+SCOPE_FEED, SCOPE_FEDERATION = "feed", "federation"
+NEVER_FEDERATED = ("red", "amber+strict")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Scope:
     kind: str
     org_pk: int | None = None
     group_pk: int | None = None
+    feed: str | None = None
 
     def clause(self, obj: FromClause) -> ColumnElement[bool]:
         """SQL: the version row ``obj`` belongs to this scope."""
@@ -51,6 +56,21 @@ class Scope:
                                                g.c.group_pk == self.group_pk))  # fmt: skip
         if self.kind == SCOPE_PUBLIC:
             return exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.audience == "public"))
+        if self.kind == SCOPE_FEED:
+            if not self.feed:
+                return false()
+            return and_(obj.c.tlp.not_in(NEVER_FEDERATED),
+                        exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.via == f"feed:{self.feed}")))
+        if self.kind == SCOPE_FEDERATION:
+            shared = exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.audience.in_(("federation", "public"))))
+            terms = [obj.c.tlp.not_in(NEVER_FEDERATED), shared]
+            if self.org_pk is not None:
+                # Loop prevention: never hand an organisation (a partner hub) back what it brought in by a feed.
+                mine = object_grant.alias()
+                terms.append(not_(exists(select(mine.c.pk).where(mine.c.object_pk == obj.c.pk,
+                                                                 mine.c.org_pk == self.org_pk,
+                                                                 mine.c.via.like("feed:%")))))
+            return and_(*terms)
         raise ValueError(f"unknown collection scope {self.kind!r}")
 
 

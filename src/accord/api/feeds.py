@@ -1,0 +1,89 @@
+"""``/api/v1/feeds``: feeds this hub pulls, managed like ``accord feed`` (hub admins only), and the
+background puller that runs while the server runs.
+
+The router's lifespan starts ``accord.federation.scheduler.FeedScheduler`` for the app's hub when the
+server starts (unless ``ACCORD_FEEDS=off``) and stops it when the server stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from accord.access.viewer import Viewer
+from accord.api.auth import hub_of, viewer
+from accord.api.objects import _json
+from accord.errors import InvalidInput
+from accord.federation import scheduler
+
+
+@asynccontextmanager
+async def _background_pulls(app: FastAPI) -> AsyncIterator[None]:
+    puller = scheduler.FeedScheduler(app.state.hub) if scheduler.enabled() else None
+    if puller is not None:
+        puller.start()
+    try:
+        yield
+    finally:
+        if puller is not None:
+            await run_in_threadpool(puller.stop)
+
+
+router = APIRouter(prefix="/api/v1", tags=["feeds"], lifespan=_background_pulls)
+Who = Annotated[Viewer, Depends(viewer)]
+
+
+class FeedIn(BaseModel):
+    """The options of ``accord feed add``: ``url`` with ``collection`` for TAXII, or ``misp_feed``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="1 to 27 letters, digits, '.', '_' or '-'")
+    url: str | None = Field(default=None, description="TAXII discovery, API root or collection URL")
+    collection: str | None = Field(default=None, description="the TAXII collection's id")
+    misp_feed: str | None = Field(default=None, description="a MISP feed's URL (the folder of manifest.json)")
+    token: str | None = Field(default=None, description="Bearer token (stored in the hub's database)")
+    user: str | None = None
+    password: str | None = None
+    as_org: str | None = Field(default=None, alias="as", description="the organisation objects come in as")
+    audience: str | None = Field(default=None, description="org, group:NAME, community, federation, public")
+    interval: str = Field(default="5m", description="30s, 5m, 1h, 1d")
+
+
+@router.get("/feeds", summary="Feeds with their health (hub admins)")
+def list_feeds(request: Request, who: Who) -> Response:
+    return _json(hub_of(request).list_feeds(who))
+
+
+@router.post("/feeds", status_code=201, summary="Add a feed (hub admins)")
+def add_feed(request: Request, who: Who, body: FeedIn) -> Response:
+    if (body.url is None) == (body.misp_feed is None):
+        raise InvalidInput("give exactly one of url (a TAXII server) or misp_feed (a MISP feed)")
+    out = hub_of(request).add_feed(
+        who, body.name, body.url or body.misp_feed or "", collection=body.collection, misp=body.misp_feed is not None,
+        token=body.token, user=body.user, password=body.password, as_org=body.as_org, audience=body.audience,
+        interval=body.interval,
+    )  # fmt: skip
+    return _json(out, 201)
+
+
+@router.get("/feeds/{name}", summary="One feed with its health (hub admins)")
+def get_feed(request: Request, who: Who, name: str) -> Response:
+    return _json(hub_of(request).get_feed(who, name))
+
+
+@router.post("/feeds/{name}/pull", summary="Pull a feed now (hub admins); the report says what came in or the error")
+def pull_feed(request: Request, who: Who, name: str) -> Response:
+    report: dict[str, Any] = hub_of(request).pull_feed(who, name)
+    return _json(report)
+
+
+@router.delete("/feeds/{name}", summary="Remove a feed (hub admins; what it brought in stays)")
+def remove_feed(request: Request, who: Who, name: str) -> Response:
+    return _json(hub_of(request).remove_feed(who, name))

@@ -1,0 +1,282 @@
+"""One pull of one feed: take the lease, read the source from the checkpoint, store through ingest,
+move the checkpoint, record health, release the lease.
+
+- **The one ingest path.** Each page (TAXII) or event (MISP) is one ``Hub.ingest`` call, published as
+  the feed's acting organisation with ``via="feed:NAME"`` and the feed URL as ``source``. The acting
+  organisation brings the objects in but does not become their creator: objects keep
+  ``created_by_ref`` and markings as the source sent them.
+- **Audience capped by TLP.** The feed's audience is asked for as a producer hint, so an object whose
+  TLP does not allow it gets the widest audience its TLP allows instead of being refused (RED and
+  AMBER+STRICT stay with the acting organisation). ``org`` and ``group:NAME`` are asked for outright.
+  A MISP event's own distribution still applies: the narrower of the two wins.
+- **Checkpoints after storage.** The checkpoint moves only after ingest has committed the page, so a
+  crash in between replays the page, whose versions are then already held: no gap, no duplicate.
+- **Loop prevention.** A version this hub already stores (same id and ``modified``), whoever brought
+  it in, is not ingested again through a feed: no second grant, no echo of a hub's own objects coming
+  back from a partner, and each hub of a chain or ring holds each version exactly once. Serving side,
+  a ``federation`` collection never returns to an organisation what that organisation brought in
+  through a feed (``accord.store.taxii_reads``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from accord.access.audience import COMMUNITY, FEDERATION, GROUP, KINDS, ORG, PUBLIC, parse_audience
+from accord.access.viewer import Viewer
+from accord.errors import AccordError, FeedBusy, FeedFailed, NotFound
+from accord.federation import feeds as rules
+from accord.federation import misp, taxii
+from accord.stix.reader import Item, read_bytes
+from accord.stix.timestamps import format_micro, now, version_key
+from accord.store import feeds as store
+from accord.store.statuses import this_worker
+
+if TYPE_CHECKING:
+    from accord.hub import Hub
+
+log = logging.getLogger("accord.federation")
+LEASE = timedelta(minutes=15)
+#: How many reasons for rejected objects a report keeps.
+KEEP_ERRORS = 20
+_REACH = {ORG: 0, GROUP: 0, COMMUNITY: 1, FEDERATION: 2, PUBLIC: 3}
+
+
+@dataclass
+class PullReport:
+    """What one pull did (also what ``accord feed pull --json`` prints)."""
+
+    feed: str
+    kind: str
+    started: datetime
+    pages: int = 0
+    received: int = 0
+    #: Versions this hub already held (not ingested again): replays after a crash, echoes, other paths.
+    known: int = 0
+    added: int = 0
+    new_version: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    checkpoint: str | None = None
+    error: str | None = None
+    next_attempt: datetime | None = None
+
+    @property
+    def stored(self) -> int:
+        return self.added + self.new_version
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "stored": self.stored}
+
+
+def publisher_for(feed: dict[str, Any]) -> Viewer:
+    """The acting organisation, without its identity: it brings objects in, it does not author them."""
+    source = f"feed {feed['name']}"
+    if feed["org_pk"] is None:
+        return Viewer(operator=True, source=source)
+    return Viewer(org_pk=feed["org_pk"], org_name=feed["org_name"], operator=True, source=source)
+
+
+def _narrowest(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if _REACH[a] <= _REACH[b] else b
+
+
+class _Run:
+    """State of one pull."""
+
+    def __init__(self, hub: Hub, feed: dict[str, Any], worker: str) -> None:
+        self.hub, self.feed, self.worker = hub, feed, worker
+        self.publisher = publisher_for(feed)
+        audience = parse_audience(feed["audience"]) if feed["audience"] else None
+        # org and group are asked for outright (any TLP allows them); wider ones as a hint ingest caps by TLP.
+        self.explicit = audience if audience is not None and audience.kind in (ORG, GROUP) else None
+        self.hint = audience.kind if audience is not None and self.explicit is None else None
+        self.options = hub.options(audience=self.explicit, via=f"feed:{feed['name']}", source=feed["url"][:300])
+        self.report = PullReport(feed=feed["name"], kind=feed["kind"], started=now(), checkpoint=feed["checkpoint"])
+
+    def store(self, items: list[Item]) -> None:
+        """Ingest what this hub does not hold yet (loop prevention), as the feed's organisation."""
+        self.report.received += sum(1 for it in items if it.obj is not None)
+        pairs: dict[int, tuple[str, str]] = {}
+        for it in items:
+            obj = it.obj
+            if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+                stamp = obj.get("modified") or obj.get("created")
+                try:
+                    pairs[it.index] = (obj["id"], version_key(stamp) if isinstance(stamp, str) else "")
+                except ValueError:
+                    pass  # ingest reports the bad timestamp
+        with self.hub.engine.connect() as conn:
+            held = store.held(conn, list(set(pairs.values())))
+        fresh = []
+        for it in items:
+            if pairs.get(it.index) in held:
+                self.report.known += 1
+                continue
+            if self.explicit is None:
+                hint = _narrowest(self.hint, it.audience if it.audience in KINDS else None)
+                it.audience = hint
+            fresh.append(it)
+        if not fresh:
+            return
+        result = self.hub.ingest(self.publisher, fresh, self.options)
+        self.report.added += result.added
+        self.report.new_version += result.new_version
+        self.report.unchanged += result.unchanged
+        self.report.rejected += result.rejected
+        for o in result.errors:
+            if len(self.report.errors) < KEEP_ERRORS:
+                self.report.errors.append(f"{o.id or 'element ' + str(o.index)}: {o.reason}")
+
+    def renew(self) -> None:
+        with self.hub.engine.begin() as conn:
+            store.renew(conn, self.feed["pk"], self.worker, now() + LEASE)
+
+    # -- TAXII ----------------------------------------------------------------------------------
+
+    def taxii(self) -> None:
+        f = self.feed
+        with taxii.client_for(f["auth"], f["username"], f["secret"]) as client:
+            coll_url = taxii.resolve_collection(client, f["url"], f["collection_id"])
+            for page in _prefetched(taxii.pages(client, coll_url, f["checkpoint"])):
+                self.report.pages += 1
+                items = [Item(i, o, size=len(orjson.dumps(o))) if isinstance(o, dict)
+                         else Item(i, None, f"element {i} is a {type(o).__name__}, not a JSON object")
+                         for i, o in enumerate(page.objects)]  # fmt: skip
+                before = self.report.stored
+                self.store(items)
+                # Only now, with the page stored, does the checkpoint move past it.
+                with self.hub.engine.begin() as conn:
+                    if page.objects and page.last_added:
+                        store.save_checkpoint(conn, f["pk"], page.last_added, self.report.stored - before)
+                        self.report.checkpoint = page.last_added
+                    else:
+                        store.add_pulled(conn, f["pk"], self.report.stored - before)
+                    store.renew(conn, f["pk"], self.worker, now() + LEASE)
+
+    # -- MISP -----------------------------------------------------------------------------------
+
+    def misp(self) -> None:
+        f = self.feed
+        failed: list[str] = []
+        with misp.client_for(f["auth"], f["username"], f["secret"]) as client:
+            refs = misp.manifest(client, f["url"])
+            with self.hub.engine.connect() as conn:
+                stored = store.event_timestamps(conn, f["pk"])
+            for ref in refs:
+                if ref.timestamp is not None and ref.uuid in stored and ref.timestamp <= stored[ref.uuid]:
+                    continue
+                try:
+                    data = misp.event(client, f["url"], ref.uuid)
+                except FeedFailed as exc:
+                    failed.append(f"{ref.uuid}: {exc.message}")
+                    continue
+                stamp = ref.timestamp if ref.timestamp is not None else misp.event_timestamp(data)
+                if ref.timestamp is None and stamp is not None and stored.get(ref.uuid) == stamp:
+                    continue
+                self.report.pages += 1
+                before = self.report.stored
+                try:
+                    items = list(read_bytes(data, self.hub.settings.max_bundle_bytes))
+                except AccordError as exc:
+                    failed.append(f"{ref.uuid}: {exc.message}")
+                    continue
+                self.store(items)
+                with self.hub.engine.begin() as conn:
+                    store.save_event(conn, f["pk"], ref.uuid, stamp if stamp is not None else 0, now())
+                    store.add_pulled(conn, f["pk"], self.report.stored - before)
+                    store.renew(conn, f["pk"], self.worker, now() + LEASE)
+        if failed:
+            shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
+            raise FeedFailed(f"{len(failed)} of {len(refs)} events could not be stored (the others were): {shown}")
+
+
+def _prefetched(pages: Iterator[taxii.TaxiiPage], depth: int = 2) -> Iterator[taxii.TaxiiPage]:
+    """Fetch the next pages in a thread while the current one is being stored."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        q.put(page, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            q.put(exc)
+
+    thread = threading.Thread(target=produce, name="accord-feed-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            got = q.get()
+            if got is done:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.2)
+
+
+def pull(hub: Hub, name: str, *, scheduled: bool = False) -> PullReport:
+    """Pull one feed now. FeedBusy if another process holds its lease; NotFound if there is no such feed.
+
+    Errors of the source or of ingest do not raise: they are recorded in the feed's health (with the
+    back-off's next attempt) and in the report's ``error``.
+    """
+    worker = this_worker() + f":{threading.get_ident()}"
+    with hub.engine.begin() as conn:
+        feed = store.get(conn, name)
+        if feed is None:
+            raise NotFound(f"no feed named {name!r} (see 'accord feed list')")
+        if not store.acquire(conn, name, worker, now(), LEASE):
+            holder = store.lease_holder(conn, name)
+            raise FeedBusy(f"feed {name!r} is being pulled by {holder}; try again when it is done")
+    run = _Run(hub, feed, worker)
+    error: str | None = None
+    try:
+        if feed["kind"] == rules.MISP:
+            run.misp()
+        else:
+            run.taxii()
+    except AccordError as exc:
+        error = exc.message
+    except Exception as exc:  # noqa: BLE001 - a pull must always record how it ended and free its lease
+        log.exception("pulling feed %s failed", name)
+        error = f"internal error: {exc.__class__.__name__}: {exc}"
+    at = now()
+    failures = 0 if error is None else feed["failures"] + 1
+    nxt = at + (timedelta(seconds=feed["interval_seconds"]) if error is None else rules.backoff(failures))
+    run.report.error, run.report.next_attempt = error, nxt
+    with hub.engine.begin() as conn:
+        store.finish(conn, feed["pk"], worker, at=at, next_attempt=nxt, objects=run.report.stored, error=error,
+                     failures=failures)  # fmt: skip
+    if error is not None:
+        log.warning("feed %s: %s (next attempt %s)", name, error, format_micro(nxt))
+    elif scheduled and run.report.stored:
+        log.info("feed %s: %d objects stored", name, run.report.stored)
+    return run.report

@@ -1,0 +1,83 @@
+"""The background puller ``accord serve`` runs: a thread that pulls each feed when it is due.
+
+Every ``ACCORD_FEED_TICK`` seconds (default 5) it asks the database which enabled feeds are due (their
+``next_attempt_at`` has passed: the interval after a success, the back-off after a failure) and pulls
+them one after the other. Several server processes (``--workers``) may each run one: a feed's lease
+in the database lets only one of them pull it at a time. ``ACCORD_FEEDS=off`` turns it off (for
+example where a separate process or a cron job runs ``accord feed pull --all``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from accord.errors import AccordError, FeedBusy
+
+if TYPE_CHECKING:
+    from accord.hub import Hub
+
+log = logging.getLogger("accord.federation")
+
+
+def enabled() -> bool:
+    return os.environ.get("ACCORD_FEEDS", "on").strip().lower() not in ("off", "0", "no", "false")
+
+
+def tick_seconds() -> float:
+    raw = os.environ.get("ACCORD_FEED_TICK", "5")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise AccordError(f"ACCORD_FEED_TICK={raw!r} is not a number of seconds") from None
+    if not 0.1 <= value <= 3600:
+        raise AccordError(f"ACCORD_FEED_TICK={raw!r} must be between 0.1 and 3600 seconds")
+    return value
+
+
+class FeedScheduler:
+    """Pulls due feeds in a daemon thread until ``stop()``."""
+
+    def __init__(self, hub: Hub, tick: float | None = None) -> None:
+        self.hub = hub
+        self.tick = tick if tick is not None else tick_seconds()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="accord-feeds", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+    def run_once(self) -> int:
+        """Pull every feed that is due now; returns how many pulls ran."""
+        from accord.federation.pull import pull
+
+        ran = 0
+        for name in self.hub.due_feeds():
+            if self._stop.is_set():
+                break
+            try:
+                pull(self.hub, name, scheduled=True)
+                ran += 1
+            except FeedBusy:
+                continue  # another process is pulling it
+            except AccordError as exc:  # removed meanwhile, database trouble: try again next tick
+                log.warning("feed %s: %s", name, exc.message)
+        return ran
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - the scheduler must outlive any one failure
+                log.exception("the feed scheduler's round failed; trying again in %.1f s", self.tick)
+            self._stop.wait(self.tick)

@@ -1,0 +1,295 @@
+"""Pulling a partner hub's federation collection over TAXII 2.1 (the source served on 127.0.0.1 in a
+thread; the pulling hub on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from accord.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
+from accord.federation import taxii as taxii_source
+from accord.hub import Hub
+from accord.stix import tlp
+from accord.stix.timestamps import now
+from accord.store.schema import federation_feed, object_grant, stix_object
+from helpers import indicator, items
+
+from .conftest import Partner, served_in_thread, setup_partner, sqlite_hub_at
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Iterator[Partner]:
+    """Hub A (SQLite, served in a thread) sharing with partner hub B."""
+    hub = sqlite_hub_at(tmp_path / "a.db")
+    partner = setup_partner(hub, "A", ["B"])
+    with served_in_thread(hub) as base:
+        partner.base = base
+        yield partner
+    hub.engine.dispose()
+
+
+def pulling_hub(hub: Hub) -> Hub:
+    op = hub.viewer_as(None)
+    hub.add_org(op, "B CERT", "government-national", "DE")
+    hub.add_org(op, "Hub A", "government-national", "GB")
+    return hub
+
+
+def add_feed(hub: Hub, src: Partner, name: str = "from-a", **kw: Any) -> dict[str, Any]:
+    email, token = src.tokens["B"]
+    opts = {"collection": src.collection, "user": email, "password": token, "as_org": "Hub A",
+            "audience": "community", **kw}  # fmt: skip
+    return hub.add_feed(hub.viewer_as(None), name, src.discovery, **opts)
+
+
+def rows_of(hub: Hub, stix_id: str) -> list[Any]:
+    with hub.engine.connect() as conn:
+        return list(conn.execute(select(stix_object).where(stix_object.c.stix_id == stix_id)))
+
+
+def grants_of(hub: Hub, stix_id: str) -> list[Any]:
+    with hub.engine.connect() as conn:
+        q = select(object_grant).join(stix_object, stix_object.c.pk == object_grant.c.object_pk)
+        return list(conn.execute(q.where(stix_object.c.stix_id == stix_id)))
+
+
+def test_pull_keeps_creator_markings_and_records_provenance(hub: Hub, source: Partner) -> None:
+    target = pulling_hub(hub)
+    green, clear = indicator("green.example", level="green"), indicator("clear.example", level="clear")
+    amber, red = indicator("amber.example", level="amber"), indicator("red.example", level="red")
+    source.publish([green])
+    source.publish([clear], audience="public")
+    source.publish([amber], audience="community")
+    source.publish([red], audience="org")
+    add_feed(target, source)
+    report = target.pull_feed(target.viewer_as(None), "from-a")
+    assert report["error"] is None, report
+    assert report["added"] == 2 and report["rejected"] == 0
+    # The TLP marking definitions are public at the source and already held here: not ingested again.
+    assert report["known"] == len(tlp.all_marking_definitions())
+
+    creator = source.hub.viewer_as(source.member).org_identity
+    for obj in (green, clear):
+        got = target.get(target.viewer_as("B CERT"), obj["id"])
+        assert got["object"]["created_by_ref"] == creator
+        assert got["object"]["object_marking_refs"] == obj["object_marking_refs"]
+        (grant,) = grants_of(target, obj["id"])
+        assert grant.via == "feed:from-a" and grant.source == source.discovery and grant.audience == "community"
+    for obj in (amber, red):  # never served by a federation collection
+        assert rows_of(target, obj["id"]) == []
+
+    feed = target.get_feed(target.viewer_as(None), "from-a")
+    assert feed["objects_pulled"] == 2 and feed["last_success"] is not None and feed["failures"] == 0
+    assert feed["last_error"] is None and feed["checkpoint"] == report["checkpoint"]
+    assert feed["next_attempt"] > now() + timedelta(seconds=200)  # the 5 minute interval
+    assert "secret stored" in feed["auth"] and all(source.tokens["B"][1] not in str(v) for v in feed.values())
+
+
+def test_audience_is_capped_by_tlp_not_refused(hub: Hub, source: Partner) -> None:
+    """A feed asking for 'public' gets it for CLEAR objects and the widest the TLP allows for the rest."""
+    target = pulling_hub(hub)
+    op = source.hub.viewer_as(None)
+    everything = source.hub.add_collection(op, "All that Hub B may see", readers="Hub B")["id"]
+    green, clear = indicator("g.example", level="green"), indicator("c.example", level="clear")
+    amber = indicator("a.example", level="amber")
+    source.publish([green, clear])
+    source.publish([amber], audience="community")
+    add_feed(target, source, collection=everything, audience="public")
+    report = target.pull_feed(target.viewer_as(None), "from-a")
+    assert report["error"] is None and report["rejected"] == 0, report
+    got = {o["id"]: {g.audience for g in grants_of(target, o["id"])} for o in (green, clear, amber)}
+    assert got == {clear["id"]: {"public"}, green["id"]: {"federation"}, amber["id"]: {"community"}}
+
+
+def test_incremental_pages_and_replay_after_a_crash(hub: Hub, source: Partner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(taxii_source, "PAGE", 4)
+    target = pulling_hub(hub)
+    first = [indicator(f"n{i}.example", level="green") for i in range(10)]
+    source.publish(first)
+    add_feed(target, source)
+    op = target.viewer_as(None)
+    r1 = target.pull_feed(op, "from-a")
+    assert r1["error"] is None and r1["added"] == 10 and r1["pages"] >= 4
+    checkpoint_after_first = r1["checkpoint"]
+
+    more = [indicator(f"m{i}.example", level="green") for i in range(3)]
+    source.publish(more)
+    r2 = target.pull_feed(op, "from-a")
+    assert (r2["received"], r2["added"], r2["known"]) == (3, 3, 0)
+
+    # A crash after the objects were stored but before the checkpoint moved: the checkpoint is behind.
+    with target.engine.begin() as conn:
+        conn.execute(update(federation_feed).values(checkpoint=checkpoint_after_first))
+    r3 = target.pull_feed(op, "from-a")
+    assert (r3["received"], r3["added"], r3["known"]) == (3, 0, 3)
+    for obj in first + more:
+        assert len(rows_of(target, obj["id"])) == 1
+    assert target.get_feed(op, "from-a")["objects_pulled"] == 13
+
+
+@contextmanager
+def flaky_proxy(upstream: str, fail_after: int) -> Iterator[dict[str, Any]]:
+    """Forwards GETs to ``upstream``; object pages after the first ``fail_after`` answer 503 while armed."""
+    state = {"pages": 0, "armed": True}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            if "/objects/" in self.path:
+                state["pages"] += 1
+                if state["armed"] and state["pages"] > fail_after:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+            fwd = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "authorization")}
+            resp = httpx.get(upstream + self.path, headers=fwd, timeout=30)
+            body = resp.content.replace(upstream.encode(), f"http://127.0.0.1:{self.server.server_address[1]}".encode())
+            self.send_response(resp.status_code)
+            for k, v in resp.headers.items():
+                if k.lower() in ("content-type",) or k.lower().startswith("x-taxii"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state["base"] = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        thread.join(timeout=30)
+        server.server_close()
+
+
+def test_errors_back_off_and_the_next_pull_resumes_without_gaps(
+    hub: Hub, source: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(taxii_source, "PAGE", 3)
+    target = pulling_hub(hub)
+    objs = [indicator(f"f{i}.example", level="green") for i in range(10)]
+    source.publish(objs)
+    op = target.viewer_as(None)
+    with flaky_proxy(source.base, fail_after=5) as proxy:  # 3 pages of TLP definitions, then objects
+        email, token = source.tokens["B"]
+        target.add_feed(op, "from-a", f"{proxy['base']}/taxii2/", collection=source.collection, user=email,
+                        password=token, as_org="Hub A")  # fmt: skip
+        r1 = target.pull_feed(op, "from-a")
+        assert r1["error"] is not None and "503" in r1["error"]
+        assert r1["added"] == 6  # two pages of three objects were stored before the failure
+        feed = target.get_feed(op, "from-a")
+        assert feed["failures"] == 1 and feed["last_error"] == r1["error"] and feed["last_success"] is None
+        assert feed["next_attempt"] <= now() + timedelta(seconds=31)  # first back-off: 30 s
+        assert target.pull_feed(op, "from-a")["error"] is not None
+        assert target.get_feed(op, "from-a")["failures"] == 2
+        proxy["armed"] = False
+        r3 = target.pull_feed(op, "from-a")
+    assert r3["error"] is None and r3["added"] == 4 and r3["known"] == 0, r3
+    for obj in objs:
+        assert len(rows_of(target, obj["id"])) == 1
+    feed = target.get_feed(op, "from-a")
+    assert feed["failures"] == 0 and feed["last_error"] is None and feed["objects_pulled"] == 10
+
+
+def test_retraction_and_new_versions_travel(hub: Hub, source: Partner) -> None:
+    target = pulling_hub(hub)
+    doomed, evolving = indicator("doomed.example", level="green"), indicator("evolving.example", level="green")
+    source.publish([doomed, evolving])
+    add_feed(target, source)
+    op = target.viewer_as(None)
+    assert target.pull_feed(op, "from-a")["added"] == 2
+
+    source.hub.revoke_object(source.hub.viewer_as(source.member), doomed["id"])
+    newer = {**evolving, "modified": "2024-06-01T00:00:00.000Z", "name": "Domain evolving.example (confirmed)"}
+    source.publish([newer])
+    report = target.pull_feed(op, "from-a")
+    assert report["new_version"] == 2 and report["error"] is None, report
+    b = target.viewer_as("B CERT")
+    assert target.get(b, doomed["id"])["object"]["revoked"] is True
+    assert target.get(b, evolving["id"])["object"]["name"] == newer["name"]
+    assert len(rows_of(target, doomed["id"])) == 2
+
+
+def test_feed_collection_shows_what_the_feed_brought(hub: Hub, source: Partner) -> None:
+    target = pulling_hub(hub)
+    op = target.viewer_as(None)
+    source.publish([indicator("fed.example", level="green")])
+    own = indicator("own.example", level="green")
+    target.ingest(target.viewer_as("B CERT"), items(own), target.options(audience="community"))
+    add_feed(target, source)
+    with pytest.raises(NotFound):
+        target.add_collection(op, "Nope", scope="feed:nonexistent")
+    with pytest.raises(InvalidInput, match="read-only"):
+        target.add_collection(op, "Writable", scope="feed:from-a", writers="all")
+    coll = target.add_collection(op, "From A", scope="feed:from-a")
+    assert coll["scope"] == "feed:from-a"
+    target.pull_feed(op, "from-a")
+    from accord.store.taxii_reads import Selection
+
+    page = target.taxii_objects(target.viewer_as("B CERT"), coll["id"], Selection(), 100)
+    names = {r["data"]["name"] for r in page.rows}
+    assert names == {"Domain fed.example"}
+    with pytest.raises(InvalidInput, match="remove them first"):
+        target.remove_feed(op, "from-a")
+
+
+def test_feed_definitions_are_checked(hub: Hub) -> None:
+    target = pulling_hub(hub)
+    op = target.viewer_as(None)
+    url = "http://127.0.0.1:9/taxii2/"
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"name": "x" * 28}, "feed name"),
+        ({"name": "bad name"}, "feed name"),
+        ({"url": "ftp://example.org/"}, "http"),
+        ({"collection": None}, "--collection"),
+        ({"interval": "5 minutes"}, "interval"),
+        ({"interval": "1s"}, "between"),
+        ({"token": "t", "user": "u", "password": "p"}, "either"),
+        ({"user": "u"}, "go together"),
+        ({"audience": "everyone"}, "unknown audience"),
+        ({"audience": "org", "as_org": None}, "--as"),
+        ({"audience": "group:nobody"}, "no sharing group"),
+    ]
+    for change, message in bad:
+        kw = {"name": "ok", "url": url, "collection": "c1", "as_org": "Hub A", **change}
+        with pytest.raises((InvalidInput, NotFound), match=message):
+            target.add_feed(op, kw.pop("name"), kw.pop("url"), **kw)
+    with pytest.raises(NotFound):
+        target.add_feed(op, "ok", url, collection="c1", as_org="Nobody")
+    target.add_feed(op, "ok", url, collection="c1", interval="90s")
+    assert target.list_feeds(op)[0]["interval"] == "90s"
+    with pytest.raises(AlreadyExists):
+        target.add_feed(op, "ok", url, collection="c1")
+    target.add_user(op, "analyst@b.example", "B CERT", "analyst")
+    analyst = target.viewer_as("B CERT")
+    analyst = analyst.__class__(**{**analyst.__dict__, "operator": False, "user_pk": 1, "role": "analyst"})
+    for call in (lambda: target.list_feeds(analyst), lambda: target.pull_feed(analyst, "ok"),
+                 lambda: target.remove_feed(analyst, "ok")):  # fmt: skip
+        with pytest.raises(PermissionDenied):
+            call()
+    # An unreachable source is an error recorded in the feed's health, not an exception.
+    report = target.pull_feed(op, "ok")
+    assert report["error"] and "cannot reach" in report["error"]
+    assert target.remove_feed(op, "ok") == {"name": "ok", "removed": True}
+    assert target.list_feeds(op) == []
+    with pytest.raises(NotFound):
+        target.pull_feed(op, "ok")
+
+
+def test_tlp_constants_are_the_ones_federation_excludes() -> None:
+    from accord.store.taxii_reads import NEVER_FEDERATED
+
+    assert set(NEVER_FEDERATED) == {tlp.RED, tlp.AMBER_STRICT}
