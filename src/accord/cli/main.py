@@ -81,10 +81,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (ACCORD_PORT).")] = None,
     workers: Annotated[int, typer.Option(help="Server processes (each one core's worth of requests).")] = 1,
 ) -> None:
-    """Serve the hub (health page, REST API under /api/v1/, TAXII 2.1 under /taxii2/).
+    """Serve the hub (web interface at /, health page, REST API under /api/v1/, TAXII 2.1 under /taxii2/).
 
     Example: accord serve --port 8000 --workers 2
     """
+    import os
+    import secrets
+
     import uvicorn
 
     from accord.api.app import create_app
@@ -99,6 +102,9 @@ def serve(
     )
     if workers < 1:
         raise InvalidInput("--workers must be 1 or more")
+    if workers > 1 and not os.environ.get("ACCORD_SECRET_KEY"):
+        # Web sessions are signed with this secret: the worker processes must share one.
+        os.environ["ACCORD_SECRET_KEY"] = secrets.token_hex(32)
     if workers == 1:
         uvicorn.run(create_app(h), host=host, port=port, log_level="info")
     else:
@@ -177,6 +183,28 @@ def user_list(
         output.print_json(rows)
     else:
         output.table(rows, ["email", "org", "role", "disabled"], "Users")
+
+
+@user_app.command("password")
+def user_password(
+    email: str,
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from the first line of stdin.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Set a user's password for the web interface (argon2id; at least 12 characters).
+
+    Example: accord user password analyst@ncc.example   (asks twice, without echo; --stdin reads one line)
+    """
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    h = hub()
+    out = h.set_password(h.viewer_as(None), email, password)
+    if json:
+        output.print_json(out)
+    else:
+        output.line(f"password set for {out['email']} ({out['org']})")
 
 
 @token_app.command("create")
