@@ -35,6 +35,9 @@ from urllib.parse import urlsplit
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import collective_action  # noqa: E402  (demo/collective_action.py: disruption actions, incidents, norms)
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_SHARED = Path(os.environ.get("ACCORD_SHARED_DATA", "/work/shared/data"))
 
@@ -619,7 +622,44 @@ DATASETS: list[tuple[str, str, str | None, str | None, str]] = [
     ("ngo-amber-strict-spyware-case.json", NGO, "amber+strict", f"group:{SPYWARE}",
      "Exercise: a simulated helpline case matching an Amnesty Pegasus indicator"),
     ("ngo-red-case-log.json", NGO, "red", "org", "Exercise: helpline-only case log"),
+    ("collective-action-public.json", NCC, "clear", "public",
+     "Accord's extension definitions; agencies; disruption actions (Operation Cronos phases 1-3, Evil Corp "
+     "sanctions 2019 and 2024, Operation Endgame, INTERPOL Synergia II and Serengeti) with public sources; "
+     "publicly attributed incidents with exercise UN-norm assessments"),
+    ("cert-lowlands-green-notpetya-note.json", CERT_A, "green", "federation",
+     "Exercise: CERT-Lowlands' own attribution of NotPetya, shown beside the governments' (never merged)"),
+    ("police-red-exercise-seizure.json", POLICE, "red", f"group:{TASKFORCE}",
+     "Exercise: seizure of the task force's affiliate server; its indicators expire (new versions)"),
 ]  # fmt: skip
+
+
+#: TAXII collections the demo creates (``accord demo load``).
+COLLECTIONS: list[dict[str, str]] = [
+    {
+        "title": "Everything you can see",
+        "scope": "all",
+        "readers": "all",
+        "writers": "all",
+        "write_audience": "community",
+        "description": "Every object the signed-in organisation may see; writes go to the whole community "
+        "(capped by TLP)."
+    },
+    {
+        "title": "Public (TLP:CLEAR)",
+        "scope": "public",
+        "readers": "all",
+        "writers": "none",
+        "description": "Objects shared publicly; readable without credentials."
+    },
+    {
+        "title": "Ransomware task force",
+        "scope": "group:ransomware-taskforce",
+        "readers": "all",
+        "writers": "all",
+        "write_audience": "group:ransomware-taskforce",
+        "description": "What the ransomware task force shares among its members."
+    }
+]
 
 
 def build(shared: Path) -> dict[Path, bytes]:
@@ -632,6 +672,8 @@ def build(shared: Path) -> dict[Path, bytes]:
     out[Path("data/amnesty-nso-pegasus.json")] = pegasus_bytes  # as published, byte for byte
     for name, objects in build_members(pegasus).items():
         out[Path("data") / name] = dump(bundle(name, objects))
+    for name, objects in collective_action.files().items():
+        out[Path("data") / name] = dump(bundle(name, objects))
     manifest = {
         "organisations": ORGANISATIONS,
         "groups": GROUPS,
@@ -640,6 +682,7 @@ def build(shared: Path) -> dict[Path, bytes]:
              "description": d}
             for f, who, t, a, d in DATASETS
         ],
+        "collections": COLLECTIONS,
     }  # fmt: skip
     listed = {Path(d["file"]) for d in manifest["datasets"]}
     built = {p for p in out if p.parts[0] == "data"}

@@ -39,6 +39,13 @@ _READABLE = {
     "victims_identified": "victims identified", "networks_dismantled": "networks dismantled",
     "countries_involved": "countries involved",
 }  # fmt: skip
+_SINGULAR = {
+    "arrests": "arrest", "warrants": "warrant", "indictments": "indictment", "convictions": "conviction",
+    "extraditions": "extradition", "designations": "designation", "servers": "server", "domains": "domain",
+    "accounts": "account", "decryption_keys": "decryption key", "victims_notified": "victim notified",
+    "victims_identified": "victim identified", "networks_dismantled": "network dismantled",
+    "countries_involved": "country involved",
+}  # fmt: skip
 _AMOUNT_WORDS = {"assets_seized": "seized", "rewards_offered": "offered in rewards", "losses_prevented": "prevented"}
 
 
@@ -91,7 +98,9 @@ class Total:
     def summary(self) -> str:
         """'1,006 arrests, 3 networks dismantled, USD 1,200,000 seized' (non-zero figures only)."""
         parts = [f"{self.actions:,} action{'s' if self.actions != 1 else ''}"]
-        parts += [f"{v:,} {_READABLE[k]}" for k, v in self.counts.items() if v]
+        parts += [
+            f"{v:,} {_READABLE[k] if v != 1 else _SINGULAR.get(k, _READABLE[k])}" for k, v in self.counts.items() if v
+        ]
         for kind, per in self.amounts.items():
             for cur, value in sorted(per.items()):
                 shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}".rstrip("0")
