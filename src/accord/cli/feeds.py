@@ -72,8 +72,9 @@ def list_(json: JsonOpt = False) -> None:
     if json:
         output.print_json(rows)
     else:
-        output.table(rows, ["name", "kind", "url", "as", "audience", "interval", "last_success", "objects_pulled",
-                            "failures", "last_error", "next_attempt"], "Feeds")  # fmt: skip
+        columns = ["name", "kind", "as", "interval", "objects_pulled", "last_success", "failures", "last_error",
+                   "next_attempt"]  # fmt: skip
+        output.table(rows, columns, "Feeds")
 
 
 def _summary(r: dict[str, Any]) -> str:
