@@ -35,7 +35,7 @@ def test_commands_have_help_with_an_example(cmd: list[str]) -> None:
     assert result.exit_code == 0 and "Example:" in result.stdout
 
 
-def test_cli_sanctions_impact_timeline(sqlite_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_sanctions_impact_timeline(sqlite_hub: Hub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     community(sqlite_hub)
     monkeypatch.setenv("ACCORD_DATABASE_URL", sqlite_hub.settings.database_url)
     code, out = run("sanctions", "import", str(SDN), "--as", "NCC", "--json")
@@ -55,6 +55,12 @@ def test_cli_sanctions_impact_timeline(sqlite_hub: Hub, monkeypatch: pytest.Monk
     code, out = run("actions", "timeline", "LockBit", "--as", "Uni", "--json")
     assert code == 0
     assert [e["date"][:10] for e in orjson.loads(out)["actions"]] == ["2023-05-16", "2024-02-20"]
+    code, _ = run(
+        "impact", "--by", "actor", "--as", "Uni", "--svg", str(tmp_path / "i.svg"), "--metric", "designations"
+    )
+    assert code == 0 and "Intellexa Consortium" in (tmp_path / "i.svg").read_text()
+    code, _ = run("actions", "timeline", "LockBit", "--as", "Uni", "--svg", str(tmp_path / "t.svg"))
+    assert code == 0 and "2024-02-20" in (tmp_path / "t.svg").read_text()
     code, out = run("actions", "timeline", "Nobody at all", "--as", "Uni")
     assert code == 66 and "no threat actor" in out
     code, out = run("impact", "--by", "colour")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from accord.actions import charts
 from accord.cli import output
 from accord.cli.main import AsOpt, JsonOpt, app, hub
 from accord.errors import InvalidInput
@@ -87,14 +88,21 @@ def impact_cmd(
     by: Annotated[str, typer.Option(help="region, country, partner, actor or type.")] = "type",
     period: Annotated[str, typer.Option(help="year, quarter or all.")] = "year",
     as_org: AsOpt = None,
+    svg: Annotated[Path | None, typer.Option(help="Also draw a bar chart (SVG) of --metric to this file.")] = None,
+    metric: Annotated[
+        str,
+        typer.Option(help="For --svg: actions, a count (arrests, servers …) or AMOUNT:CURRENCY (assets_seized:USD)."),
+    ] = "actions",
     json: JsonOpt = False,
 ) -> None:
     """Totals of the disruption actions you can see (arrests, servers, amounts per currency …).
 
-    Example: accord impact --by region --period year --as "National Cyber Centre"
+    Example: accord impact --by region --period year --as "National Cyber Centre" --svg impact.svg --metric arrests
     """
     h = hub()
     out = h.impact(h.viewer_as(as_org), by=by, period=period)
+    if svg is not None:
+        svg.write_text(charts.impact_svg(out, metric), encoding="utf-8")
     if json:
         output.print_json(out)
         return
@@ -106,14 +114,17 @@ def impact_cmd(
 def timeline_cmd(
     actor: Annotated[str, typer.Argument(help="A threat actor, intrusion set or malware: name, alias or id.")],
     as_org: AsOpt = None,
+    svg: Annotated[Path | None, typer.Option(help="Also draw the timeline (SVG) to this file.")] = None,
     json: JsonOpt = False,
 ) -> None:
     """The disruption actions against an actor (and what is tied to it), oldest first.
 
-    Example: accord actions timeline LockBit --as "Harbourside Bank"
+    Example: accord actions timeline LockBit --as "Harbourside Bank" --svg lockbit.svg
     """
     h = hub()
     out = h.actor_timeline(h.viewer_as(as_org), actor)
+    if svg is not None:
+        svg.write_text(charts.timeline_svg(out), encoding="utf-8")
     if json:
         output.print_json(out)
         return
