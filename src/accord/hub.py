@@ -38,6 +38,10 @@ from accord.federation import pull as federation
 from accord.ingest import IngestOptions, IngestResult, ingest_items
 from accord.ingest.validation import default_workers
 from accord.norms import assessments as norm_assessments
+from accord.spyware import helplines as spyware_helplines
+from accord.spyware import registry as spyware_registry
+from accord.spyware import seed as spyware_seed
+from accord.spyware import share as spyware_share
 from accord.stix import extensions as stix_extensions
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item, read_bytes, read_stream
@@ -845,3 +849,71 @@ class Hub:
         """One incident's attributions, responses and norm assessments, side by side (never merged)."""
         with self.engine.connect() as conn:
             return norm_assessments.incident(conn, visible(viewer), incident_id)
+
+    # -- spyware --------------------------------------------------------------------------------
+    # The commercial-spyware registry, helplines and device-check sightings (accord.spyware). Reads go
+    # through export/lookup (the visibility rule); writes through ingest. A share stores only sightings.
+
+    def spyware_seed(self, actor: Viewer, files: Any = None, **kw: Any) -> Any:
+        """Store the registry and indicator files (the shipped ones without ``files``); hub admins only."""
+        if not actor.is_hub_admin:
+            raise PermissionDenied("only a hub admin may seed the spyware registry")
+        report = spyware_seed.seed(self, actor, files, **kw)
+        with self.engine.begin() as conn:
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="spyware.seed", source=actor.source,
+                         detail={"files": [f.name for f in report.files], **report.registry})  # fmt: skip
+        return report
+
+    def spyware_registry(self, viewer: Viewer, *, with_indicators: bool = True) -> Any:
+        """The spyware registry as this viewer may see it (``accord.spyware.registry.Registry``)."""
+        return spyware_registry.load(self, viewer, with_indicators=with_indicators)
+
+    def spyware_helplines(self, viewer: Viewer) -> list[dict[str, Any]]:
+        """Helpline organisations a person may share a sighting with (any signed-in viewer may list them)."""
+        if viewer.public:
+            raise AuthenticationFailed("sign in to list the helplines")
+        with self.engine.connect() as conn:
+            rows = orgs.list_all(conn)
+        idents = self.lookup(viewer, [r["identity_id"] for r in rows])
+        return spyware_helplines.select(rows, idents)
+
+    def spyware_share(self, viewer: Viewer, body: dict[str, Any]) -> dict[str, Any]:
+        """Store a device-check share: sightings only, TLP:RED to one helpline or anonymous to the community."""
+        if viewer.public:
+            raise AuthenticationFailed("sign in to share a sighting")
+        anonymous = body.get("anonymous") is True if isinstance(body, dict) else False
+        helpline = body.get("share_with") if isinstance(body, dict) else None
+        if anonymous == (helpline is not None):
+            raise InvalidInput("give either 'share_with' (a helpline organisation) or 'anonymous': true")
+        objs = spyware_share.sightings(body, anonymous=anonymous)
+        wanted = {o["sighting_of_ref"] for o in objs}
+        seen = self.lookup(viewer, wanted)
+        for ind in sorted(wanted):
+            if ind not in seen:
+                raise NotFound(f"no indicator {ind} that you can see")
+        if anonymous:
+            publisher = Viewer(operator=True, source="spyware-share")
+            opts = self.options(tlp="amber", audience=COMMUNITY, via="spyware-share", source="device check")
+            recipient = "the community (anonymous)"
+        else:
+            names = {h["name"] for h in self.spyware_helplines(viewer)}
+            if not isinstance(helpline, str) or helpline not in names:
+                raise NotFound(f"no helpline organisation named {helpline!r} on this hub "
+                               f"(helplines: {', '.join(sorted(names)) or 'none'})")  # fmt: skip
+            publisher = self.viewer_as(helpline, source="spyware-share")
+            hidden = wanted - set(self.lookup(publisher, wanted))
+            if hidden:
+                raise PermissionDenied(f"{helpline} cannot see indicator {sorted(hidden)[0]}; choose another "
+                                       "helpline or share anonymously")  # fmt: skip
+            opts = self.options(tlp="red", audience=ORG, via="spyware-share", source="device check")
+            recipient = helpline
+        result = self.ingest(publisher, [Item(i, o) for i, o in enumerate(objs)], opts)
+        if result.rejected:
+            raise InvalidInput(f"the sightings could not be stored: {result.errors[0].reason}")
+        with self.engine.begin() as conn:
+            audit.record(conn, actor="anonymous" if anonymous else viewer.label,
+                         org_pk=None if anonymous else viewer.org_pk, action="spyware.share", target=recipient,
+                         source="anonymous" if anonymous else viewer.source,
+                         detail={"sightings": len(objs)})  # fmt: skip
+        return {"recipient": recipient, "tlp": opts.tlp, "audience": str(opts.audience),
+                "sightings": [o["id"] for o in objs], "stored": result.added}  # fmt: skip

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from accord import __version__, web
 from accord.api import admin, collections, errors, feeds, objects
 from accord.api import actions as collective_action
+from accord.api import spyware as spyware_api
 from accord.hub import Hub
 from accord.taxii import routes as taxii
 
@@ -30,6 +31,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(collective_action.router)
     app.include_router(feeds.router)
     app.include_router(taxii.router)
+    app.include_router(spyware_api.router)
     web.install(app)  # the web interface: /, /login, /search, /objects/…, /publish, /admin/…
 
     @app.get("/health", tags=["health"])

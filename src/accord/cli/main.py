@@ -489,6 +489,7 @@ def main() -> None:
     try:
         from accord.cli import collections, demo, feeds  # noqa: F401  (they register their commands)
         from accord.cli import actions  # noqa: F401  (registers `accord sanctions|impact|actions|norms …`)
+        from accord.cli import spyware  # noqa: F401  (registers `accord spyware …` and `accord check-device`)
 
         app()
     except AccordError as exc:
