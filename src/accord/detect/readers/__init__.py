@@ -226,10 +226,8 @@ def _make_zeek(head: _Head, mapping: Mapping | None, source: dict[str, Any]) -> 
         except ValueError as e:
             raise InvalidInput(f"{head.path}: not a readable Zeek TSV header: {e}") from None
     if head.first_json is not None or not head.nonblank:
-        kind = head.first_json.get("_path") if head.first_json else None
-        if not isinstance(kind, str) or kind not in zeek.KINDS:
-            kind = zeek.kind_from_name(head.path)
-        return zeek.json_parser(kind, source)
+        # Only the file name says what every line is; a first record's _path does not (logs get merged).
+        return zeek.json_parser(zeek.kind_from_name(head.path), source)
     raise InvalidInput(f"{head.path}: neither a Zeek TSV log (no #fields header) nor Zeek JSON lines")
 
 

@@ -22,7 +22,8 @@ class MalformedLine(ValueError):
 
 class UnknownRecord(MalformedLine):
     """A well-formed line whose record kind the mapping does not know (e.g. a Suricata ``stats`` event, or
-    a ``type`` value the TOML mapping has no ``[records.…]`` table for). Counted apart from malformed."""
+    a ``type`` value the TOML mapping has no ``[records.…]`` table for), or that holds no field the mapping
+    turns into a STIX object (an Event without objects could match nothing). Counted apart from malformed."""
 
 
 @runtime_checkable

@@ -28,9 +28,10 @@ def _prepare_dns(rec: dict[str, Any]) -> None:
     rrname = dns.get("rrname")
     if isinstance(rrname, str) and rrname:
         names.append(rrname)
-    for q in dns.get("queries") or ():  # v3 (Suricata 8)
-        if isinstance(q, dict) and isinstance(q.get("rrname"), str) and q["rrname"] not in names:
-            names.append(q["rrname"])
+    for key in ("queries", "query"):  # v3 (Suricata 8) queries; the dns context of alerts ("query": [...])
+        for q in dns.get(key) or ():
+            if isinstance(q, dict) and isinstance(q.get("rrname"), str) and q["rrname"] not in names:
+                names.append(q["rrname"])
     if dns.get("type") == "answer" and "rdata" in dns:  # v1: one answer per event
         _answer(dns.get("rrtype"), dns.get("rdata"), ips, cnames)
     for a in dns.get("answers") or ():  # v2 / v3 detailed

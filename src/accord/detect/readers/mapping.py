@@ -117,6 +117,18 @@ def _lower_all(v: Any) -> Any:
     return str(v).lower()
 
 
+def _upper(v: Any) -> str:
+    return str(v).upper()
+
+
+def _strip(v: Any) -> str:
+    return str(v).strip()
+
+
+def _not_ip(v: Any) -> Any:
+    return None if looks_ip(str(v)) else v
+
+
 def _ip(v: Any) -> str | None:
     s = str(v)
     return s if looks_ip(s) else None
@@ -124,8 +136,8 @@ def _ip(v: Any) -> str | None:
 
 TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "lower": _lower_all,
-    "upper": lambda v: str(v).upper(),
-    "strip": lambda v: str(v).strip(),
+    "upper": _upper,
+    "strip": _strip,
     "url_path": _url_path,  # "https://h/p?q" -> "/p?q"
     "host": _host,  # "example.com:8080" -> "example.com"
     "hostname": _hostname,  # like host, but absent for IP literals
@@ -134,7 +146,7 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "timestamp": stix_time,  # ISO 8601 or epoch seconds -> STIX timestamp string
     "http_url": _http_url,  # [host, uri(, port)] -> "http://host(:port)/uri"
     "ip": _ip,  # absent unless an IP literal
-    "not_ip": lambda v: None if looks_ip(str(v)) else v,  # absent for an IP literal
+    "not_ip": _not_ip,  # absent for an IP literal
 }
 
 # Transforms that only drop values (never change one): a verbatim field stays verbatim through them.
@@ -403,8 +415,9 @@ class Mapping:
         if r.prepare is not None:
             r.prepare(rec)
         objects = build_objects(rec, r)
-        if not objects and r is self.default and self.select is not None:
-            raise UnknownRecord(f"record kind {get(rec, self.select)!r} has no field the mapping ({self.name}) uses")
+        if not objects:
+            what = f"record kind {r.name!r}" if r is not self.default or self.select is None else "record"
+            raise UnknownRecord(f"{what} has no field the mapping ({self.name}) turns into a STIX object")
         return Event(line, ts, objects, 1, None, source)
 
     def fields_used(self, kinds: Iterable[str] | None = None) -> set[str]:

@@ -7,8 +7,8 @@ int, port -> int; time, double, interval -> float; bool; set[…] / vector[…] 
 escapes are undone. Unset (``-``) and empty (``(empty)``) fields are absent.
 
 JSON (``LogAscii::use_json=T``): one object per line with the same field names (``id.orig_h`` …); the
-log kind comes from a ``_path`` field if the writer added one, else from the file name
-(``dns.log``, ``dns.00:00:00-01:00:00.log.gz``), else from the record's fields.
+log kind comes from the file name (``dns.log``, ``dns.00:00:00-01:00:00.log.gz``), else from each
+record's ``_path`` field (if the writer added one), else from the record's fields.
 
 Mapping to STIX (the built-in :data:`ZEEK` mapping): conn -> ip addrs + network-traffic; dns -> query
 domain-name resolving to the answers (IP answers as ipv4/ipv6-addr, names as domain-name); http ->
@@ -205,17 +205,18 @@ def kind_from_fields(rec: dict[str, Any]) -> str | None:
 
 
 class ZeekKind:
-    """Picklable ``record -> kind``: the record's ``_path``, else the file's kind, else a guess."""
+    """Picklable ``record -> kind``: the file's kind when its name tells it (so ``verbatim`` answers for
+    exactly the kind parsed), else the record's ``_path``, else a guess from its fields."""
 
     def __init__(self, default: str | None) -> None:
         self.default = default
 
     def __call__(self, rec: dict[str, Any]) -> str | None:
+        if self.default is not None:
+            return self.default
         p = rec.get("_path")
         if isinstance(p, str) and p:
             return p
-        if self.default is not None:
-            return self.default
         return kind_from_fields(rec) or "?"
 
 
