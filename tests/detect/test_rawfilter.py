@@ -85,6 +85,15 @@ def test_candidates_report_lines_and_escapes() -> None:
     assert found == {1: {0}, 3: {ALL}, 4: {1}, 5: {1}}
 
 
+def test_a_cached_database_finds_the_same_lines() -> None:
+    needles = {0: observation_needles(obs("=", "evil.example"), everything)}
+    buf = b'{"query":"fine.example"}\n{"query":"evil.example"}\n'
+    first = RawFilter(needles)
+    second = RawFilter(needles)
+    assert not first.compiled_from_cache and second.compiled_from_cache
+    assert lines_of(first, buf) == lines_of(second, buf) == {1: {0}}
+
+
 value_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
 
 

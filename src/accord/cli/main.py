@@ -420,24 +420,52 @@ def search(
 def export(
     as_org: AsOpt = None,
     type_: Annotated[list[str] | None, typer.Option("--type", help="STIX type (repeatable).")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="stix (a bundle), or suricata, zeek-intel, csv (indicators in force).")
+    ] = "stix",
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
 ) -> None:
-    """Write a STIX 2.1 bundle of every current object visible (streams to stdout).
+    """Write what the organisation may see: a STIX 2.1 bundle of every current object, or the
+    indicators in force as Suricata rules, a Zeek Intel file or CSV. Patterns a format cannot express
+    are listed on stderr (and as comments in the file), never dropped in silence.
 
     Example: accord export --as "Northbank" --type indicator > bundle.json
+    Example: accord export --as "Northbank" --format suricata --out accord.rules
     """
     import uuid
 
     h = hub()
-    out = sys.stdout.buffer
-    out.write(b'{"type": "bundle", "id": "bundle--' + str(uuid.uuid4()).encode() + b'", "objects": [\n')
-    first = True
-    for obj in h.export(h.viewer_as(as_org), types=type_ or ()):
-        if not first:
-            out.write(b",\n")
-        out.write(output.dumps(obj, pretty=False))
-        first = False
-    out.write(b"\n]}\n")
-    out.flush()
+    viewer = h.viewer_as(as_org)
+    sink = out.open("wb") if out else sys.stdout.buffer
+    try:
+        if fmt == "stix":
+            sink.write(b'{"type": "bundle", "id": "bundle--' + str(uuid.uuid4()).encode() + b'", "objects": [\n')
+            first = True
+            for obj in h.export(viewer, types=type_ or ()):
+                if not first:
+                    sink.write(b",\n")
+                sink.write(output.dumps(obj, pretty=False))
+                first = False
+            sink.write(b"\n]}\n")
+        else:
+            from accord.detect import export as detect_export  # noqa: PLC0415
+            from accord.detect.sources import in_force  # noqa: PLC0415
+            from accord.stix.timestamps import now  # noqa: PLC0415
+
+            if fmt not in detect_export.FORMATS:
+                raise InvalidInput(f"unknown format {fmt!r}: use stix, {', '.join(detect_export.FORMATS)}")
+            text, missing = detect_export.render(fmt, in_force(h.export(viewer, types=["indicator"]), now()))
+            sink.write(text.encode())
+            if missing:
+                output.error(f"{len(missing)} indicators cannot be expressed as {fmt}:")
+                for m in missing[:20]:
+                    output.error(f"  {m.indicator}: {m.reason}")
+                if len(missing) > 20:
+                    output.error(f"  … and {len(missing) - 20} more (listed as comments in the output)")
+        sink.flush()
+    finally:
+        if out:
+            sink.close()
 
 
 @app.command()
@@ -487,7 +515,7 @@ def audit_cmd(limit: Annotated[int, typer.Option(help="How many entries.")] = 50
 
 def main() -> None:
     try:
-        from accord.cli import collections, demo, feeds  # noqa: F401  (they register their commands)
+        from accord.cli import collections, demo, feeds, sweep  # noqa: F401  (they register their commands)
         from accord.cli import actions  # noqa: F401  (registers `accord sanctions|impact|actions|norms …`)
         from accord.cli import spyware  # noqa: F401  (registers `accord spyware …` and `accord check-device`)
 

@@ -46,7 +46,9 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
+def table(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None, console: Console = console
+) -> None:
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
         t.add_column(c, overflow="fold")

@@ -11,7 +11,7 @@ would cost a hit. The rules that keep them complete:
   JSON string field (``LineParser.verbatim``), and only for ``=``/``IN`` with string literals, ``LIKE``,
   ``MATCHES`` (a literal every match must contain) and IPv4 ``ISSUBSET`` (the fixed leading octets);
 - JSON text can spell the same string differently (``\\u0041`` for ``A``, ``\\/`` for ``/``): lines with
-  such escapes are always parsed (``ESCAPES``);
+  such escapes are always parsed (``accord.detect.rawfilter``);
 - LIKE and MATCHES compare NFC-normalised text, which can turn non-ASCII into ASCII (KELVIN SIGN → K):
   their needles are ASCII-only, and lines with non-ASCII bytes are parsed for them (``needs_nfc``);
 - ``AND`` needs one conjunct's needles, ``OR`` every disjunct's; a negated comparison, a comparison on a
@@ -34,9 +34,8 @@ import orjson
 
 from accord.detect.ast import CompAnd, Comparison, CompExpr, CompOr, Observation
 
-__all__ = ["ESCAPES", "Needles", "observation_needles", "regex_required_literal", "json_fragment"]
+__all__ = ["Needles", "observation_needles", "regex_required_literal", "json_fragment"]
 
-ESCAPES = (b"\\u", b"\\/")
 _MIN_FRAGMENT = 3
 
 

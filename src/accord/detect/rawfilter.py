@@ -22,7 +22,7 @@ from pathlib import Path
 
 import hyperscan
 
-from accord.detect.needles import ESCAPES, Needles
+from accord.detect.needles import Needles
 
 __all__ = ["RawFilter", "cache_dir"]
 
@@ -32,6 +32,10 @@ _NFC_TO_ASCII = tuple(
 )
 
 ALL = -1  # a line that is a candidate for every observation
+
+# A JSON escape that can spell a needle differently: backslash-u or backslash-slash preceded by an even
+# number of backslashes (so not the tail of an escaped backslash, as in "C:\\\\Users\\\\u001").
+_ESCAPE_REGEX = rb"(?:[^\\]|^)(?:\\\\)*\\[u/]"
 
 
 def cache_dir() -> Path:
@@ -51,16 +55,20 @@ class RawFilter:
             if nd.needs_nfc:
                 nfc_obs.append(obs_id)
         self.literals: list[bytes] = sorted(by_literal)
-        # literal id -> observation ids; specials after the literals
+        # literal id -> observation ids; the special expressions' ids follow the literals
         self.targets: list[tuple[int, ...]] = [tuple(by_literal[lit]) for lit in self.literals]
-        specials: list[bytes] = list(ESCAPES)
-        self.targets.extend([(ALL,)] * len(ESCAPES))
+        specials = [_ESCAPE_REGEX]
+        self.targets.append((ALL,))
         if nfc_obs:
-            specials.extend(_NFC_TO_ASCII)
+            specials.extend(b"".join(b"\\x%02x" % byte for byte in seq) for seq in _NFC_TO_ASCII)
             self.targets.extend([tuple(nfc_obs)] * len(_NFC_TO_ASCII))
-        self.expressions = self.literals + specials
+        self.expressions = self.literals
         self.compiled_from_cache = False
-        self.db = self._database(use_cache)
+        self.db = self._database(use_cache) if self.literals else None
+        n = len(specials)
+        self.special_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.special_db.compile(expressions=specials, ids=[len(self.literals) + k for k in range(n)], elements=n,
+                                flags=[0] * n)  # fmt: skip
 
     def _database(self, use_cache: bool) -> hyperscan.Database:
         digest = hashlib.sha256()
@@ -71,6 +79,7 @@ class RawFilter:
         if use_cache and path.exists():
             try:
                 db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+                db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
                 self.compiled_from_cache = True
                 return db
             except (hyperscan.error, OSError, ValueError):
@@ -98,7 +107,9 @@ class RawFilter:
         def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             append((to, ident))
 
-        self.db.scan(buf, match_event_handler=on_match)
+        if self.db is not None:
+            self.db.scan(buf, match_event_handler=on_match)
+        self.special_db.scan(buf, match_event_handler=on_match)
         if not found:
             return
         found.sort()

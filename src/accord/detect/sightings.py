@@ -1,0 +1,103 @@
+"""Hits become STIX sightings: one per (organisation, indicator), updated in place.
+
+A sweep that finds a million hits of one indicator publishes one ``sighting`` whose ``count``,
+``first_seen`` and ``last_seen`` summarise them; the next sweep publishes a new version of the same
+sighting (its id follows from the organisation and the indicator), adding to the count. Sightings
+name the organisation in ``where_sighted_refs`` and carry no observed data unless asked; they go
+through the one ingest path, so other organisations see them exactly where they see the indicator.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from accord.detect.matcher import Hit
+from accord.stix.timestamps import format_stix, version_key
+from accord.stix.timestamps import parse as parse_ts
+
+__all__ = ["Tally", "tally", "sighting_id", "sighting_objects", "MAX_COUNT"]
+
+SIGHTING_NAMESPACE = uuid.UUID("5b0c8c2e-6f57-4c4f-9a55-4d2f1f1b7a10")
+MAX_COUNT = 999_999_999  # the STIX 2.1 bound on sighting.count
+_ONE_MS = timedelta(milliseconds=1)
+
+
+@dataclass(slots=True)
+class Tally:
+    count: int = 0
+    first: str | None = None
+    last: str | None = None
+
+
+def tally(hits: Iterable[Hit]) -> dict[str, Tally]:
+    """Hits per indicator, with the earliest and latest observation time."""
+    out: dict[str, Tally] = {}
+    for hit in hits:
+        t = out.setdefault(hit.indicator, Tally())
+        t.count += 1
+        if hit.first_observed and (t.first is None or version_key(hit.first_observed) < version_key(t.first)):
+            t.first = hit.first_observed
+        if hit.last_observed and (t.last is None or version_key(hit.last_observed) > version_key(t.last)):
+            t.last = hit.last_observed
+    return out
+
+
+def sighting_id(org_identity: str, indicator_id: str) -> str:
+    return f"sighting--{uuid.uuid5(SIGHTING_NAMESPACE, org_identity + '|' + indicator_id)}"
+
+
+def _earlier(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if version_key(a) <= version_key(b) else b
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if version_key(a) >= version_key(b) else b
+
+
+def sighting_objects(
+    tallies: dict[str, Tally],
+    org_identity: str,
+    current: Callable[[str], dict[str, Any] | None],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """The sightings to publish: new ones, or new versions of the organisation's existing ones.
+    ``current(sighting_id)`` returns the stored current version or None."""
+    stamp = format_stix(at)
+    out: list[dict[str, Any]] = []
+    for indicator_id, t in sorted(tallies.items()):
+        sid = sighting_id(org_identity, indicator_id)
+        old = current(sid)
+        count, first, last, created = t.count, t.first, t.last, stamp
+        if old is not None:
+            count += int(old.get("count", 0))
+            first = _earlier(first, old.get("first_seen"))
+            last = _later(last, old.get("last_seen"))
+            created = old.get("created", stamp)
+            if version_key(old.get("modified", created)) >= version_key(stamp):
+                stamp = format_stix(parse_ts(old["modified"]) + _ONE_MS)
+        obj: dict[str, Any] = {
+            "type": "sighting",
+            "spec_version": "2.1",
+            "id": sid,
+            "created": created,
+            "modified": stamp,
+            "created_by_ref": org_identity,
+            "sighting_of_ref": indicator_id,
+            "where_sighted_refs": [org_identity],
+            "count": min(count, MAX_COUNT),
+        }
+        if first:
+            obj["first_seen"] = first
+        if last:
+            obj["last_seen"] = last
+        out.append(obj)
+        stamp = format_stix(at)
+    return out

@@ -1,0 +1,141 @@
+"""`accord sweep` and `accord export --format …` from the shell: indicators from the hub as an
+organisation sees them, hits as JSON lines, sightings published and updated in place, and exports
+that list what they cannot express."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli import sweep as _sweep  # noqa: F401  (registers `accord sweep`)
+from accord.cli.main import app
+from accord.errors import AccordError
+from helpers import indicator
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+MAP = str(ROOT / "bench" / "workload.map.toml")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        assert isinstance(result.exception, AccordError), repr(result.exception)
+        return result.exception.exit_code, result.stdout, result.exception.message
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ACCORD_DATABASE_URL", f"sqlite:///{tmp_path / 'hub.db'}")
+    monkeypatch.setenv("ACCORD_CACHE_DIR", str(tmp_path / "cache"))
+    assert run("init")[0] == 0
+    for name, sector in (("Bank", "financial-services"), ("CERT", "cert"), ("Other", "academia")):
+        assert run("org", "add", name, "--sector", sector, "--country", "FR")[0] == 0
+    assert run("group", "add", "pair", "--owner", "CERT", "--member", "Bank")[0] == 0
+    return tmp_path
+
+
+def _publish(shell: Path, org: str, objs: list[dict], *extra: str) -> None:
+    f = shell / f"pub-{len(list(shell.iterdir()))}.json"
+    f.write_bytes(
+        orjson.dumps({"type": "bundle", "id": "bundle--1b1e2b5e-4c1a-4f5e-9a57-2f3f4c4d5e6f", "objects": objs})
+    )
+    code, out, err = run("ingest", str(f), "--as", org, *extra)
+    assert code == 0, err
+
+
+def _log(shell: Path, queries: list[str]) -> Path:
+    log = shell / "dns.jsonl"
+    with log.open("wb") as fh:
+        for i, q in enumerate(queries):
+            fh.write(orjson.dumps({"ts": f"2024-05-01T00:00:{i:02d}.000Z", "type": "dns", "sensor": "s",
+                                   "src_ip": "10.0.0.1", "query": q, "qtype": "A", "answer": "1.2.3.4"}) + b"\n")  # fmt: skip
+    return log
+
+
+def test_sweep_uses_what_the_org_may_see_and_reports_sightings(shell: Path) -> None:
+    shared = indicator("shared.example", level="green")
+    secret = indicator("secret.example", level="red")
+    expired = indicator("old.example", level="green", valid_until="2024-03-01T00:00:00Z")
+    _publish(shell, "CERT", [shared, expired], "--audience", "group:pair")
+    _publish(shell, "Other", [secret])
+    log = _log(shell, ["shared.example", "secret.example", "ok.example", "shared.example", "old.example"])
+    out = shell / "hits.jsonl"
+    code, stdout, err = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--as", "Bank", "--out", str(out),
+                            "--report", "--json")  # fmt: skip
+    assert code == 0, err
+    hits = [orjson.loads(x) for x in out.read_bytes().splitlines()]
+    assert sorted((h["indicator"], h["lines"][0]) for h in hits) == sorted([(shared["id"], 1), (shared["id"], 4)])
+    summary = orjson.loads(stdout)
+    assert summary["hits"] == 2 and summary["sightings"]["added"] == 1
+    # the sighting, as the bank published it
+    code, stdout, _ = run("search", "--as", "Bank", "--type", "sighting", "--json")
+    rows = orjson.loads(stdout)
+    assert len(rows) == 1
+    sid = rows[0]["id"]
+    code, stdout, _ = run("get", sid, "--as", "Bank", "--json")
+    sighting = orjson.loads(stdout)["object"]
+    assert sighting["count"] == 2 and sighting["sighting_of_ref"] == shared["id"]
+    assert sighting["first_seen"] == "2024-05-01T00:00:00.000Z" and sighting["last_seen"] == "2024-05-01T00:00:03.000Z"
+    # a second sweep updates the same sighting in place
+    code, stdout, err = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--as", "Bank", "--out", str(out),
+                            "--report", "--json")  # fmt: skip
+    assert code == 0, err
+    assert orjson.loads(stdout)["sightings"]["new_version"] == 1
+    code, stdout, _ = run("get", sid, "--as", "Bank", "--json")
+    assert orjson.loads(stdout)["object"]["count"] == 4
+    # the publisher of the indicator sees the sighting; an org that cannot see the indicator does not
+    assert run("get", sid, "--as", "CERT", "--json")[0] == 0
+    code, stdout, _ = run("search", "--as", "Other", "--type", "sighting", "--json")
+    assert code == 0 and orjson.loads(stdout) == []
+    assert run("get", sid, "--as", "Other", "--json")[0] != 0
+
+
+def test_sweep_with_an_indicator_file_and_bad_input(shell: Path) -> None:
+    log = _log(shell, ["a.example", "b.example"])
+    bundle = shell / "iocs.json"
+    bundle.write_bytes(orjson.dumps({"type": "bundle", "id": "bundle--1b1e2b5e-4c1a-4f5e-9a57-2f3f4c4d5e6f",
+                                     "objects": [indicator("b.example"), indicator("x", pattern="[bad")]}))  # fmt: skip
+    code, stdout, err = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--indicators", str(bundle))
+    assert code == 0, err
+    hits = [orjson.loads(x) for x in stdout.splitlines() if x.startswith("{")]
+    assert [h["lines"] for h in hits] == [[2]]
+    assert run("sweep", str(shell / "missing.log"), "--indicators", str(bundle))[0] != 0
+    garbage = shell / "garbage.json"
+    garbage.write_bytes(b"{not json")
+    code, _, message = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--indicators", str(garbage))
+    assert code != 0 and "garbage.json" in message
+    code, _, message = run("sweep", str(log), "--indicators", str(bundle), "--report", "--as", "Bank")
+    assert code != 0 and "--report" in message
+
+
+def test_export_formats_list_what_they_cannot_express(shell: Path) -> None:
+    objs = [
+        indicator("rule.example", level="green"),
+        indicator("ip", level="green", pattern="[ipv4-addr:value = '203.0.113.9' OR ipv4-addr:value = '198.51.100.1']"),
+        indicator("cidr", level="green", pattern="[network-traffic:dst_ref.value ISSUBSET '100.64.0.0/10']"),
+        indicator("hash", level="green", pattern="[file:hashes.'SHA-256' = '" + "e" * 64 + "']"),
+        indicator("url", level="green", pattern="[url:value = 'http://dl.example/a;b\"c.bin']"),
+        indicator("seq", level="green", pattern="[domain-name:value = 'a.example'] FOLLOWEDBY [ipv4-addr:value = '1.2.3.4']"),
+        indicator("like", level="green", pattern="[domain-name:value LIKE '%.evil']"),
+    ]  # fmt: skip
+    _publish(shell, "CERT", objs)
+    code, rules, err = run("export", "--as", "Bank", "--format", "suricata")
+    assert code == 0
+    assert 'dns.query; content:"rule.example"' in rules and "[203.0.113.9]" in rules and "[198.51.100.1]" in rules
+    assert "-> [100.64.0.0/10]" in rules
+    assert 'content:"/a|3B|b|22|c.bin"' in rules  # ; and " escaped in content
+    assert f"not expressible: {objs[5]['id']}" in rules and f"not expressible: {objs[6]['id']}" in rules
+    assert f"not expressible: {objs[3]['id']}" in rules  # hashes need list files in Suricata
+    code, intel, _ = run("export", "--as", "Bank", "--format", "zeek-intel")
+    lines = intel.splitlines()
+    assert lines[0].startswith("#fields\tindicator\tindicator_type")
+    assert "e" * 64 + "\tIntel::FILE_HASH" in intel and 'dl.example/a;b"c.bin\tIntel::URL' in intel
+    assert "100.64.0.0/10\tIntel::SUBNET" in intel
+    code, table, _ = run("export", "--as", "Bank", "--format", "csv")
+    assert table.splitlines()[0] == "indicator,name,kind,hash_type,value,valid_from,valid_until"
+    assert run("export", "--as", "Bank", "--format", "yara")[0] != 0
