@@ -219,3 +219,16 @@ def test_follow_reports_lines_as_they_arrive(tmp_path: Path, monkeypatch) -> Non
         t.join(timeout=10)
     assert [h.lines for h in got] == [[51]]
     assert result["stats"].lines == 51
+
+
+def test_broken_lines_are_counted_even_when_prefiltered(workload: Path) -> None:
+    with workload.open("ab") as fh:
+        fh.write(b'{"ts": "2024-05-01T00:00:00.000Z", "type": "dns", "query": "trunc\n')
+        fh.write(b"this is not json\n")
+        fh.write(b'{"ts": "2024-05-01T00:00:00.000Z", "type": "weird", "x": 1}\n')
+    parser = sniff(workload, "jsonl", MAP)
+    matcher = compile_matcher([_ind(1, f"[ipv4-addr:value = '{IOC_IPS[0]}']")])
+    hits, stats = sweep_file(matcher, str(workload), parser)
+    assert stats.prefiltered and stats.lines == 403
+    assert stats.malformed == 2 and len(stats.problems) == 2 and "line 401" in stats.problems[0]
+    assert hits

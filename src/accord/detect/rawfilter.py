@@ -2,7 +2,8 @@
 
 All observations' needles (see ``accord.detect.needles``) go into one Hyperscan literal database; one
 pass over a multi-megabyte buffer reports where each needle occurs, and only those lines are parsed.
-Lines holding a JSON escape that could hide a needle (``\\u``, ``\\/``) are candidates for *every*
+Lines holding a JSON escape that could hide a needle (``\\u``, ``\\/``), and lines that do not look
+like one JSON object (so that broken lines are parsed, and counted), are candidates for *every*
 observation, and lines holding one of the three characters that NFC turns into ASCII are candidates
 for the LIKE / MATCHES observations.
 
@@ -36,6 +37,9 @@ ALL = -1  # a line that is a candidate for every observation
 # A JSON escape that can spell a needle differently: backslash-u or backslash-slash preceded by an even
 # number of backslashes (so not the tail of an escaped backslash, as in "C:\\\\Users\\\\u001").
 _ESCAPE_REGEX = rb"(?:[^\\]|^)(?:\\\\)*\\[u/]"
+# Lines that do not look like one JSON object ({…}) are parsed too, so broken lines are counted.
+_NOT_AN_OBJECT_START = rb"(?:^|\n)[^{\n]"
+_NOT_AN_OBJECT_END = rb"[^}\r\n]\r?\n"
 
 
 def cache_dir() -> Path:
@@ -57,8 +61,8 @@ class RawFilter:
         self.literals: list[bytes] = sorted(by_literal)
         # literal id -> observation ids; the special expressions' ids follow the literals
         self.targets: list[tuple[int, ...]] = [tuple(by_literal[lit]) for lit in self.literals]
-        specials = [_ESCAPE_REGEX]
-        self.targets.append((ALL,))
+        specials = [_ESCAPE_REGEX, _NOT_AN_OBJECT_START, _NOT_AN_OBJECT_END]
+        self.targets.extend([(ALL,)] * 3)
         if nfc_obs:
             specials.extend(b"".join(b"\\x%02x" % byte for byte in seq) for seq in _NFC_TO_ASCII)
             self.targets.extend([tuple(nfc_obs)] * len(_NFC_TO_ASCII))
@@ -121,7 +125,7 @@ class RawFilter:
         cur_ids: set[int] = set()
         cur_line = 0
         for to, ident in found:
-            if to > cur_end:
+            if to - 1 > cur_end:  # the match ends on a later line (a line owns its newline)
                 if cur_start >= 0:
                     yield cur_line, cur_start, cur_end, cur_ids
                 start = buf.rfind(b"\n", 0, to - 1) + 1
