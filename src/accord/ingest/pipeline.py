@@ -359,10 +359,14 @@ class _Batch:
     def resolve_refs(self, cands: list[tuple[_Candidate, Audience]]) -> list[tuple[_Candidate, Audience]]:
         """Refuse objects whose must-resolve references (``extensions.must_resolve``: an action's targets)
         name nothing in this batch and nothing stored that the publisher can see."""
-        wanted = {c.stix_id: extensions.must_resolve(c.obj) for c, _ in cands}
-        needed = {ref for refs in wanted.values() for _, ref in refs}
-        if not needed:
+        wanted: dict[str, list[tuple[str, str]]] = {}
+        for c, _ in cands:
+            refs = extensions.must_resolve(c.obj)
+            if refs:
+                wanted[c.stix_id] = refs
+        if not wanted:
             return cands
+        needed = {ref for refs in wanted.values() for _, ref in refs}
         here = {c.stix_id for c, _ in cands} | {sid for sid, _ in self.seen}
         lookup = sorted(needed - here)
         vis = visible(self.publisher)
@@ -372,7 +376,7 @@ class _Batch:
             found.update(r["stix_id"] for r in rows)
         kept = []
         for cand, audience in cands:
-            missing = [(prop, ref) for prop, ref in wanted[cand.stix_id] if ref not in here and ref not in found]
+            missing = [(p, ref) for p, ref in wanted.get(cand.stix_id, ()) if ref not in here and ref not in found]
             if missing:
                 prop, ref = missing[0]
                 more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
