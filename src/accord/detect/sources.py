@@ -56,7 +56,9 @@ def from_file(path: str | Path, max_bytes: int) -> Iterator[dict[str, Any]]:
             raise type(exc)(f"{p}: {exc.message}") from None
 
 
-def from_taxii(url: str, token: str | None, *, timeout: float = 60.0, max_pages: int = 100_000) -> Iterator[dict]:
+def from_taxii(
+    url: str, token: str | None, *, timeout: float = 60.0, max_pages: int = 100_000, client: httpx.Client | None = None
+) -> Iterator[dict]:
     """Indicators from a TAXII 2.1 collection URL (``…/collections/<id>/``), paged with ``next``."""
     base = url if url.endswith("/") else url + "/"
     if "/collections/" not in base:
@@ -65,10 +67,10 @@ def from_taxii(url: str, token: str | None, *, timeout: float = 60.0, max_pages:
     if token:
         headers["Authorization"] = f"Bearer {token}"
     params: dict[str, str] = {"match[type]": "indicator", "limit": "1000"}
-    with httpx.Client(timeout=timeout, headers=headers) as client:
+    with client or httpx.Client(timeout=timeout) as http:
         for _ in range(max_pages):
             try:
-                resp = client.get(urljoin(base, "objects/"), params=params)
+                resp = http.get(urljoin(base, "objects/"), params=params, headers=headers)
             except httpx.HTTPError as exc:
                 raise InvalidInput(f"cannot reach {base}: {exc}") from None
             if resp.status_code == 401:
