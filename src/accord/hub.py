@@ -382,6 +382,9 @@ class Hub:
         with self.engine.connect() as conn:
             return users.session_viewer(conn, user_pk, method, stamp, source)
 
+    #: How many hits a search page counts exactly; past this it says "more than".
+    SEARCH_COUNT_CAP = 1000
+
     def search_page(
         self,
         viewer: Viewer,
@@ -396,27 +399,31 @@ class Hub:
         cursor: datetime | None = None,
         limit: int = 50,
     ) -> dict[str, Any]:
-        """A page of current visible objects, newest first, and how many match in all.
+        """A page of current visible objects, newest first, and how many match (``None``: more than the cap).
 
         ``cursor`` is the ``date_added`` of the last hit of the previous page (``next`` in the answer).
+        The first ``SEARCH_COUNT_CAP + 1`` hits are read once: they give the count and, usually, the page.
         """
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000")
         vis = visible(viewer)
+        cap = self.SEARCH_COUNT_CAP
         with self.engine.connect() as conn:
             owner_pk = orgs.get(conn, owner)["pk"] if owner else None
             f = Filters(types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
                         owner_org_pk=owner_pk, added_after=added_after, added_before=added_before)  # fmt: skip
-            page = f
-            if cursor is not None:
-                edge = cursor - timedelta(microseconds=1)
-                page = replace(f, added_before=min(edge, added_before) if added_before else edge)
+            window = store.search(conn, vis, f, limit=cap + 1)
+            later = [r for r in window if cursor is None or r["date_added"] < cursor]
+            if len(later) > limit or len(window) <= cap:
+                rows = later[: limit + 1]
+            else:  # the page lies beyond the counted window
+                edge = cursor - timedelta(microseconds=1) if cursor else None
+                before = min(edge, added_before) if (edge and added_before) else (edge or added_before)
+                rows = store.search(conn, vis, replace(f, added_before=before), limit=limit + 1)
             names = self._org_names(conn)
-            rows = [self._row_out(r, names) for r in store.search(conn, vis, page, limit=limit + 1)]
-            total = store.count(conn, vis, f)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {"objects": rows, "total": total, "next": rows[-1]["date_added"] if more else None}
+            out = [self._row_out(r, names) for r in rows[:limit]]
+        return {"objects": out, "total": len(window) if len(window) <= cap else None, "total_cap": cap,
+                "next": out[-1]["date_added"] if len(rows) > limit else None}  # fmt: skip
 
     def relationships(self, viewer: Viewer, stix_id: str, limit: int = 200) -> list[dict[str, Any]]:
         """Current visible relationships and sightings that point at or from an object, newest first."""

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from accord.hub import Hub
-from conftest import settings_for
+from conftest import settings_for  # noqa: F401  (re-exported for docs/screenshots/take.py)
 from web.community import Community, build
 
 CHROMIUM = os.environ.get("ACCORD_TEST_CHROMIUM", "/usr/bin/chromium")

@@ -85,7 +85,7 @@ def test_search_with_filters_and_paging(bank: Page, server: Server) -> None:
 
     page.get_by_role("link", name="Clear").click()
     page.get_by_label("Text").fill("lockbit-c2")
-    page.get_by_label("Type").select_option("indicator")
+    page.get_by_label("Type").fill("indicator")
     page.get_by_label("Source organisation").select_option("Bank")
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#result-count")).to_have_text("1 object matches.")

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from stix2.registry import STIX2_OBJ_MAPS
 
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput
 from accord.stix.timestamps import format_micro, now, parse
@@ -20,6 +21,8 @@ from accord.web.sessions import LOGIN_COOKIE, LOGIN_NONCE_SECONDS, SESSION_COOKI
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Me = Annotated[Who, Depends(current)]
 PAGE_SIZE = 50
+#: Suggested in the search form's type field (any other type may be typed in).
+STIX_TYPES = sorted({*STIX2_OBJ_MAPS["2.1"]["objects"], *STIX2_OBJ_MAPS["2.1"]["observables"]} - {"bundle"})
 TLP_CSS = {"clear": "tlp-clear", "green": "tlp-green", "amber": "tlp-amber", "amber+strict": "tlp-amber-strict",
            "red": "tlp-red"}  # fmt: skip
 
@@ -105,12 +108,14 @@ def _tlp_chart(by_tlp: dict[str, int]) -> present.BarChart:
 def dashboard(request: Request, who: Me) -> Response:
     hub = hub_of(request)
     stats = hub.stats(who.viewer)
-    week = hub.search_page(who.viewer, added_after=now() - timedelta(days=7), limit=10)
+    since = now() - timedelta(days=7)
+    week = hub.search_page(who.viewer, added_after=since, limit=10)
     own = who.viewer.org_name
-    others = hub.search_page(who.viewer, added_after=now() - timedelta(days=7), limit=1)["total"]
-    mine = hub.search_page(who.viewer, owner=own, added_after=now() - timedelta(days=7), limit=1)["total"] if own else 0
-    return page(request, who, "dashboard.html", stats=stats, recent=week["objects"], new_total=week["total"],
-                new_from_others=others - mine, type_chart=present.bar_chart(stats["by_type"]),
+    mine = hub.search_page(who.viewer, owner=own, added_after=since, limit=1)["total"] if own else 0
+    others = week["total"] - mine if week["total"] is not None and mine is not None else None
+    return page(request, who, "dashboard.html", stats=stats, recent=week["objects"], week=week,
+                new_from_others=others, since=since.strftime("%Y-%m-%d"),
+                type_chart=present.bar_chart(stats["by_type"]),
                 tlp_chart=_tlp_chart(stats["by_tlp"]), tlp_css=TLP_CSS)  # fmt: skip
 
 
@@ -145,10 +150,9 @@ def search(request: Request, who: Me) -> Response:
         added_after=_day(filters["since"], "from"), added_before=_day(filters["until"], "until", end=True),
         cursor=cursor, limit=PAGE_SIZE,
     )  # fmt: skip
-    stats = hub.stats(who.viewer)
     orgs = [o["name"] for o in hub.list_orgs(who.viewer)]
     nxt = format_micro(result["next"]) if result["next"] else None
-    return page(request, who, "search.html", result=result, filters=filters, types=sorted(stats["by_type"]),
+    return page(request, who, "search.html", result=result, filters=filters, types=STIX_TYPES,
                 orgs=orgs, next_cursor=nxt, paged=cursor is not None, page_size=PAGE_SIZE,
                 tlp_css=TLP_CSS)  # fmt: skip
 
