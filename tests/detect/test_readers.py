@@ -32,7 +32,7 @@ from accord.detect.readers import (
     open_log,
     sniff,
 )
-from accord.detect.readers.mapping import Mapping, split_object_path
+from accord.detect.readers.mapping import Mapping, build_objects, split_object_path
 from accord.errors import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -852,6 +852,103 @@ def _outcome(x: Any) -> Any:
     if isinstance(x, MalformedLine):
         return (type(x).__name__, str(x))
     return x
+
+
+JSON_SAMPLES = [
+    ("workload-sample.jsonl", "jsonl", WORKLOAD_MAP),
+    ("eve.json", "auto", None),
+    ("ecs.ndjson", "auto", None),
+    ("zeek-json/dns.log", "auto", None),
+    ("zeek-json/mixed.log", "zeek", None),
+]
+
+
+@pytest.mark.parametrize("log, fmt, mapping", JSON_SAMPLES)
+def test_compiled_builders_equal_the_interpreter(log, fmt, mapping):
+    parser = sniff(LOGS / log, fmt, mapping)
+    compared = 0
+    for raw in (LOGS / log).read_bytes().splitlines():
+        try:
+            rec = orjson.loads(raw)
+            kind = parser.kind_of(rec) if parser.kind_of is not None else None
+            r = parser.mapping.record_for(rec, kind)
+        except (orjson.JSONDecodeError, MalformedLine, AttributeError):
+            continue
+        if r.prepare is not None:
+            r.prepare(rec)
+        assert _try(r.build, rec) == _try(build_objects, rec, r), raw
+        compared += 1
+    assert compared >= 3
+
+
+def _try(f: Any, *args: Any) -> Any:
+    try:
+        return f(*args)
+    except MalformedLine as e:
+        return ("MalformedLine", str(e))
+
+
+def test_compiled_builder_of_every_feature(tmp_path):
+    m = load_mapping(
+        write_map(
+            tmp_path,
+            """
+[records.x]
+[[records.x.objects]]
+id = "a"
+type = "ip-addr"
+each = "ips"
+value = { item = "addr" }
+[[records.x.objects]]
+id = "b"
+type = "domain-name"
+value = { field = ["name", "alt.name"] }
+resolves_to_refs = { refs = ["a", "c"] }
+[[records.x.objects]]
+id = "c"
+type = "domain-name"
+value = "cname"
+[[records.x.objects]]
+type = "network-traffic"
+dst_ref = { ref = "a" }
+protocols = { const = ["tcp"] }
+extensions.x-ext.deep.k = { field = "k", type = "int" }
+[[records.x.objects]]
+type = "x-only-const"
+tag = { const = { k = [1, 2] } }
+""",
+        )
+    )
+    r = m.default
+    for rec in [
+        {"ips": [{"addr": "192.0.2.1"}, {"addr": "2001:db8::1"}, {"other": 1}], "alt": {"name": "n.example"}, "k": "5"},
+        {"ips": {"addr": "192.0.2.9"}, "name": "", "alt.name": "dotted.example", "cname": "c.example"},
+        {"name": "only.example"},
+        {"k": 3},
+        {"ips": [], "cname": "c.example"},
+        {"k": "five"},
+    ]:
+        assert _try(r.build, dict(rec)) == _try(build_objects, dict(rec), r), rec
+    objs = r.build({"ips": [{"addr": "192.0.2.1"}], "k": 5})
+    assert objs["1"]["extensions"] == {"x-ext": {"deep": {"k": 5}}} and objs["1"]["dst_ref"] == "0"
+    with pytest.raises(MalformedLine, match="extensions.x-ext.deep.k"):
+        r.build({"k": "five"})
+
+
+def test_zeek_tsv_fast_decoder_equals_the_written_out_one():
+    for name in ("conn.log", "dns.log", "http.log", "files.log", "ssl.log", "x509.log"):
+        parser = sniff(LOGS / "zeek" / name)
+        for raw in (LOGS / "zeek" / name).read_text().splitlines():
+            parts = raw.split("\t")
+            if raw.startswith("#") or len(parts) != parser.n:
+                continue
+            try:
+                fast = parser._decode(parts)
+            except ValueError:
+                with pytest.raises(MalformedLine):
+                    parser._decode_slowly(parts)
+                continue
+            assert fast == parser._decode_slowly(parts), raw
 
 
 def test_mapping_objects_are_picklable():

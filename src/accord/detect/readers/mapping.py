@@ -53,6 +53,7 @@ from typing import Any
 
 from accord.detect.events import Event
 from accord.detect.readers.base import MalformedLine, UnknownRecord, parse_time, stix_time
+from accord.detect.readers.codegen import compile_record
 from accord.errors import InvalidInput
 
 # ------------------------------------------------------------------ transforms
@@ -273,18 +274,23 @@ class _Object:
 
 
 class _Record:
-    __slots__ = ("name", "objects", "prepare")
+    """One record kind: its objects, an optional prepare hook, and ``build`` — the objects compiled
+    into one function by :mod:`.codegen` (recompiled after unpickling, as code objects do not pickle)."""
+
+    __slots__ = ("name", "objects", "prepare", "build")
 
     def __init__(self, name: str, objects: tuple[_Object, ...], prepare: Callable | None) -> None:
         self.name = name
         self.objects = objects
         self.prepare = prepare
+        self.build = compile_record(self)
 
     def __getstate__(self) -> tuple:
         return (self.name, self.objects, self.prepare)
 
     def __setstate__(self, state: tuple) -> None:
         self.name, self.objects, self.prepare = state
+        self.build = compile_record(self)
 
 
 _ONE = (None,)
@@ -414,7 +420,7 @@ class Mapping:
                 raise MalformedLine(f"field {self.timestamp[0]!r}: unparseable timestamp {v!r}") from None
         if r.prepare is not None:
             r.prepare(rec)
-        objects = build_objects(rec, r)
+        objects = r.build(rec)
         if not objects:
             what = f"record kind {r.name!r}" if r is not self.default or self.select is None else "record"
             raise UnknownRecord(f"{what} has no field the mapping ({self.name}) turns into a STIX object")
@@ -469,7 +475,10 @@ class Mapping:
 
 
 def build_objects(rec: dict[str, Any], r: _Record) -> dict[str, dict[str, Any]]:
-    """The STIX 2.0-shaped ``objects`` dict of one record (keys "0", "1", … in declaration order)."""
+    """The STIX 2.0-shaped ``objects`` dict of one record (keys "0", "1", … in declaration order).
+
+    The reference interpreter of a record kind; parse() runs the compiled ``r.build`` (see
+    :mod:`.codegen`), which the tests hold equal to this on every sample line."""
     cands: list[tuple[_Object, dict[str, Any], list | None, bool]] = []
     for o in r.objects:
         seq: Any = _ONE

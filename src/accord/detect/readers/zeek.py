@@ -24,6 +24,7 @@ from typing import Any
 
 from accord.detect.events import Event
 from accord.detect.readers.base import MalformedLine
+from accord.detect.readers.codegen import compile_tsv_decoder
 from accord.detect.readers.jsonl import JsonParser
 from accord.detect.readers.mapping import Mapping, looks_ip
 
@@ -304,6 +305,16 @@ class ZeekTsvParser:
             plan.append((name, i, conv))
         self.plan = tuple(plan)
         self.n = len(self.fields)
+        self._decode = compile_tsv_decoder(self.plan, unset_field, empty_field, set_separator)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_decode"]  # generated code does not pickle: rebuilt on arrival
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._decode = compile_tsv_decoder(self.plan, self.unset_field, self.empty_field, self.set_separator)
 
     def verbatim(self, path: str) -> bool:
         return False  # not JSON: the raw line holds Zeek-escaped text, not JSON strings
@@ -321,6 +332,17 @@ class ZeekTsvParser:
         parts = text.split(self.separator)
         if len(parts) != self.n:
             raise MalformedLine(f"{len(parts)} fields where the #fields header names {self.n}")
+        try:
+            rec = self._decode(parts)
+        except ValueError:
+            self._decode_slowly(parts)  # names the bad field
+            raise
+        if "ts" not in rec and "ts" in self.fields:
+            raise MalformedLine("no ts value")
+        return ZEEK.event(rec, line, self.source, self.kind)
+
+    def _decode_slowly(self, parts: list[str]) -> dict[str, Any]:
+        """The decoder written out: the same result as the compiled one, naming the field that is bad."""
         rec: dict[str, Any] = {}
         unset, empty = self.unset_field, self.empty_field
         for name, i, conv in self.plan:
@@ -351,9 +373,7 @@ class ZeekTsvParser:
                         rec[name] = items
             except ValueError as e:
                 raise MalformedLine(f"field {name!r}: {e}") from None
-        if "ts" not in rec and "ts" in self.fields:
-            raise MalformedLine("no ts value")
-        return ZEEK.event(rec, line, self.source, self.kind)
+        return rec
 
 
 def tsv_parser(header_lines: list[str], path_name: str, source: dict[str, Any]) -> ZeekTsvParser:
