@@ -84,3 +84,55 @@ def test_cli_check_device_offline(tmp_path: Path) -> None:
     assert "SIGNS OF SPYWARE FOUND" in text and "Access Now" in text
     both = runner.invoke(app, ["check-device", str(lst), "--offline-iocs", str(iocs), "--hub", "http://127.0.0.1:9"])
     assert both.exit_code != 0
+
+
+def test_export_mvt_writes_one_file_per_product_and_says_what_it_left_out(sqlite_hub: Hub, tmp_path: Path) -> None:
+    from accord.spyware import check, mvt_export
+    from accord.stix.reader import Item
+
+    hub = sqlite_hub
+    seed_small(hub, ("cytrox.stix2", "predator.stix2"))
+    op = hub.viewer_as(None)
+    reg = hub.spyware_registry(op)
+    pegasus = next(p for p in reg.products if reg.product_label(p) == "Pegasus (NSO group)")
+    odd = {
+        "like": "[url:value LIKE 'https://%.spy.example/%']",
+        "equals": "[url:value = 'https://spy.example/?a=b']",
+        "two": "[domain-name:value = 'a.example' OR domain-name:value = 'b.example']",
+        "key": "[user-account:user_id = 'spy']",
+        "hash": "[file:hashes.'SHA-256' = '" + "ab" * 32 + "']",
+    }
+    objs = []
+    for n, (key, pattern) in enumerate(odd.items()):
+        ind_id = f"indicator--00000000-0000-4000-8000-00000000000{n}"
+        objs.append({"type": "indicator", "spec_version": "2.1", "id": ind_id, "created": "2024-01-01T00:00:00.000Z",
+                     "modified": "2024-01-01T00:00:00.000Z", "pattern": pattern, "pattern_type": "stix",
+                     "valid_from": "2024-01-01T00:00:00.000Z", "name": key})  # fmt: skip
+        objs.append({"type": "relationship", "spec_version": "2.1", "id": f"relationship--00000000-0000-4000-8000-00000000001{n}",
+                     "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                     "relationship_type": "indicates", "source_ref": ind_id, "target_ref": pegasus})  # fmt: skip
+    assert not hub.ingest(op, [Item(i, o) for i, o in enumerate(objs)], hub.options(tlp="clear")).rejected
+    out = tmp_path / "mvt"
+    result = CliRunner().invoke(app, ["export", "--format", "mvt", "--out", str(out)], catch_exceptions=False,
+                                env={"ACCORD_DATABASE_URL": str(hub.engine.url)})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    left = [mvt_export.LeftOut(**x) for x in json.loads((out / "left-out.json").read_text())]
+    files = sorted(p.name for p in out.glob("*.stix2"))
+    assert files == ["pegasus-nso-group.stix2", "predator-cytrox.stix2", "predator-intellexa.stix2"]
+    reasons = {x.indicator[-1]: x.reason for x in left}
+    assert "MVT reads '=' only" in reasons["0"] and "'='" in reasons["1"] and "several comparisons" in reasons["2"]
+    assert "not a key MVT checks" in reasons["3"] and "4" not in reasons
+    for f in out.glob("*.stix2"):
+        bundle = json.loads(f.read_text())
+        assert sum(1 for o in bundle["objects"] if o["type"] == "malware") == 1
+        for o in bundle["objects"]:
+            if o["type"] == "indicator":
+                key, value = o["pattern"].strip("[]").split("=")  # exactly how MVT cuts a pattern
+                assert value.startswith("'") and value.endswith("'") and "'" not in value[1:-1]
+    peg = json.loads((out / "pegasus-nso-group.stix2").read_text())
+    assert f"[file:hashes.sha256='{'ab' * 32}']" in {o.get("pattern") for o in peg["objects"]}
+    # The files read back as MVT would: a hubtest value still matches, named by its product.
+    reg2, _names = check.offline_registry(out, 10**8)
+    res = check.run_check(check.read_device(MVT / "androidqf"), reg2, source="export")
+    assert [f.values for f in res.findings] == [["com.malware.blah"]]
+    assert res.findings[0].products[0]["name"] == "Pegasus (NSO group)"

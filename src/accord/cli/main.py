@@ -421,7 +421,9 @@ def export(
     as_org: AsOpt = None,
     type_: Annotated[list[str] | None, typer.Option("--type", help="STIX type (repeatable).")] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="stix (a bundle), or suricata, zeek-intel, csv (indicators in force).")
+        str,
+        typer.Option("--format", help="stix (a bundle), or suricata, zeek-intel, csv (indicators in force), "
+                     "mvt (STIX2 files for MVT, one per spyware product, into the --out folder)."),
     ] = "stix",
     out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
 ) -> None:
@@ -431,11 +433,17 @@ def export(
 
     Example: accord export --as "Northbank" --type indicator > bundle.json
     Example: accord export --as "Northbank" --format suricata --out accord.rules
+    Example: accord export --as "Northbank" --format mvt --out ./mvt-iocs
     """
     import uuid
 
     h = hub()
     viewer = h.viewer_as(as_org)
+    if fmt == "mvt":  # spyware indicators as MVT loads them (accord.spyware.mvt_export)
+        from accord.cli.spyware import export_mvt  # noqa: PLC0415
+
+        export_mvt(h, viewer, out)
+        return
     sink = out.open("wb") if out else sys.stdout.buffer
     try:
         if fmt == "stix":

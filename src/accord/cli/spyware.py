@@ -4,6 +4,7 @@ and — only if they choose — share a sighting)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -284,3 +285,22 @@ def _print_report(doc: dict[str, Any], html: Path | None) -> None:
     if html is not None:
         output.line(f"Report written to {html}")
     sys.stdout.flush()
+
+
+def export_mvt(h: Any, viewer: Any, out: Path | None) -> None:
+    """``accord export --format mvt``: one STIX2 file per spyware product, and what was left out and why."""
+    from accord.spyware import mvt_export  # noqa: PLC0415
+
+    if out is None:
+        raise InvalidInput("--format mvt writes one file per spyware product: give the folder with --out DIR")
+    written, left = mvt_export.export(h.spyware_registry(viewer), out)
+    output.table(written, ["file", "product", "indicators"], f"MVT indicator files in {out}")
+    if left:
+        output.error(f"{len(left)} indicators left out (MVT could not use them):")
+        reasons: dict[str, int] = {}
+        for item in left:
+            reasons[item.reason] = reasons.get(item.reason, 0) + 1
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            output.error(f"  {n} × {reason}")
+        (out / "left-out.json").write_text(json.dumps([x.as_dict() for x in left], indent=1) + "\n", encoding="utf-8")
+        output.error(f"  each one is listed in {out / 'left-out.json'}")
