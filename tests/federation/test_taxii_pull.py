@@ -293,3 +293,54 @@ def test_tlp_constants_are_the_ones_federation_excludes() -> None:
     from accord.store.taxii_reads import NEVER_FEDERATED
 
     assert set(NEVER_FEDERATED) == {tlp.RED, tlp.AMBER_STRICT}
+
+
+def test_one_puller_per_feed(hub: Hub) -> None:
+    """The lease: a live process holding it makes a pull refuse; a dead one's or an expired one is taken over."""
+    import os
+    import socket
+
+    from accord.errors import FeedBusy
+
+    target = pulling_hub(hub)
+    op = target.viewer_as(None)
+    target.add_feed(op, "f", "http://127.0.0.1:9/taxii2/", collection="c1")
+    host = socket.gethostname()
+
+    def lease(owner: str, until: Any) -> None:
+        with target.engine.begin() as conn:
+            conn.execute(update(federation_feed).values(lease_owner=owner, lease_until=until))
+
+    lease(f"{host}:{os.getppid()}:elsewhere", now() + timedelta(minutes=5))  # a live process: our parent
+    with pytest.raises(FeedBusy, match="being pulled"):
+        target.pull_feed(op, "f")
+    lease(f"{host}:{os.getppid()}:elsewhere", now() - timedelta(seconds=1))  # expired
+    assert "cannot reach" in target.pull_feed(op, "f")["error"]
+    lease(f"{host}:999999999:gone", now() + timedelta(minutes=5))  # its process no longer exists
+    assert "cannot reach" in target.pull_feed(op, "f")["error"]
+    with target.engine.connect() as conn:
+        assert conn.execute(select(federation_feed.c.lease_owner)).scalar_one() is None  # released
+
+
+def test_federation_collection_never_serves_red_or_amber_strict_whatever_the_grants(hub: Hub) -> None:
+    from accord.store.taxii_reads import Selection
+
+    op = hub.viewer_as(None)
+    hub.add_org(op, "Member", "government-national", "GB")
+    hub.add_org(op, "Hub B", "government-national", "FR")
+    objs = {level: indicator(f"{level}.example", level=level) for level in ("green", "amber+strict", "red")}
+    hub.ingest(hub.viewer_as("Member"), items(objs["green"]), hub.options(audience="federation"))
+    hub.ingest(hub.viewer_as("Member"), items(objs["amber+strict"], objs["red"]), hub.options(audience="org"))
+    # Grants that the core would never make (a bug, a hand-edited database): federation on RED and AMBER+STRICT.
+    with hub.engine.begin() as conn:
+        for level in ("amber+strict", "red"):
+            pk = conn.execute(select(stix_object.c.pk).where(stix_object.c.stix_id == objs[level]["id"])).scalar_one()
+            conn.execute(object_grant.insert().values(object_pk=pk, org_pk=None, audience="federation", via="test",
+                                                      granted_at=now()))  # fmt: skip
+    coll = hub.add_collection(op, "Federation", scope="federation")
+    assert coll["write_audience"] == "federation"
+    served = {r["stix_id"] for r in hub.taxii_objects(hub.viewer_as("Hub B"), coll["id"], Selection(), 100).rows}
+    assert objs["green"]["id"] in served
+    assert objs["red"]["id"] not in served and objs["amber+strict"]["id"] not in served
+    with pytest.raises(InvalidInput, match="federation"):
+        hub.add_collection(op, "Bad", scope="federation", write_audience="community")

@@ -31,7 +31,7 @@ class CollectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(description="1 to 200 characters")
-    scope: str = Field(default="all", description="all, org, group:NAME or public")
+    scope: str = Field(default="all", description="all, org, group:NAME, public, federation or feed:NAME")
     readers: str | list[str] = Field(default="all", description="all, or organisations (ORG,ORG,... or a list)")
     writers: str | list[str] = Field(default="none", description="none, all, or organisations")
     write_audience: str | None = Field(default=None, description="org, group:NAME, community, federation, public")

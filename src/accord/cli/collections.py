@@ -21,7 +21,9 @@ app.add_typer(collection_app, name="collection")
 def add(
     title: str,
     scope: Annotated[
-        str, typer.Option(help="all (what each reader may see), org (their own), group:NAME, or public.")
+        str,
+        typer.Option(help="all (what each reader may see), org (their own), group:NAME, public, federation (shared "
+                          "with partner hubs) or feed:NAME (what a feed brought in)."),
     ] = "all",
     readers: Annotated[str, typer.Option(help="all (every signed-in organisation) or ORG,ORG,...")] = "all",
     writers: Annotated[str, typer.Option(help="none, all, or ORG,ORG,... (analysts and above).")] = "none",

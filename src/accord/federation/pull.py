@@ -48,6 +48,9 @@ LEASE = timedelta(minutes=15)
 #: How many reasons for rejected objects a report keeps.
 KEEP_ERRORS = 20
 _REACH = {ORG: 0, GROUP: 0, COMMUNITY: 1, FEDERATION: 2, PUBLIC: 3}
+#: Feeds being pulled by this process (the database lease names the process, not the thread).
+_ACTIVE: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -248,7 +251,19 @@ def pull(hub: Hub, name: str, *, scheduled: bool = False) -> PullReport:
     Errors of the source or of ingest do not raise: they are recorded in the feed's health (with the
     back-off's next attempt) and in the report's ``error``.
     """
-    worker = this_worker() + f":{threading.get_ident()}"
+    with _ACTIVE_LOCK:
+        if name in _ACTIVE:
+            raise FeedBusy(f"feed {name!r} is being pulled by this process; try again when it is done")
+        _ACTIVE.add(name)
+    try:
+        return _pull(hub, name, scheduled)
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(name)
+
+
+def _pull(hub: Hub, name: str, scheduled: bool) -> PullReport:
+    worker = this_worker()
     with hub.engine.begin() as conn:
         feed = store.get(conn, name)
         if feed is None:
