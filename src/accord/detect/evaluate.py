@@ -334,13 +334,14 @@ class _Node:
 class _Leaf:
     """Candidates of one observation of the pattern, sorted by first-observed time."""
 
-    __slots__ = ("fs", "cands", "span", "windows")
+    __slots__ = ("fs", "cands", "span", "windows", "by_event")
 
     def __init__(self) -> None:
         self.fs: list = []
         self.cands: list[tuple] = []  # (f, l, event index, instances)
         self.span: float = 0
         self.windows: tuple[int, ...] = ()  # ids of enclosing WITHIN nodes
+        self.by_event: dict[int, tuple] = {}
 
 
 class _Search:
@@ -446,6 +447,7 @@ class _Search:
         leaf.cands = cands
         leaf.fs = [c[0] for c in cands]
         leaf.span = max((c[1] - c[0] for c in cands), default=0)
+        leaf.by_event = {c[2]: c for c in cands}
         node.leaves = frozenset((node.leaf,))
         node.ub_minl = max((c[1] for c in cands), default=-_INF)
         node.lb_maxf = min((c[0] for c in cands), default=_INF)
@@ -487,15 +489,15 @@ class _Search:
                     l_lo = s[0] - d
         cands = leaf.cands
         if forced is not None and forced[0] == lid:
-            pick = [c for c in cands if c[2] == forced[1]]
-        elif l_lo == -_INF and f_hi == _INF:
-            pick = cands
+            one = leaf.by_event.get(forced[1])
+            cands = [one] if one is not None else []
+            lo, hi = 0, len(cands)
         else:
             lo = 0 if l_lo == -_INF else bisect_left(leaf.fs, l_lo - leaf.span)
             hi = len(cands) if f_hi == _INF else bisect_right(leaf.fs, f_hi)
-            pick = cands[lo:hi]
         used = self.used
-        for f, last, e, n in pick:
+        for j in range(lo, hi):
+            f, last, e, n = cands[j]
             if f > f_hi or last < l_lo or used[e] >= n:
                 continue
             used[e] += 1
@@ -503,10 +505,12 @@ class _Search:
             for w in windows:
                 s = state[w]
                 state[w] = (f, last) if s is None else (max(s[0], f), min(s[1], last))
-            yield (e,), f, last
-            for w, s in zip(windows, saved, strict=True):
-                state[w] = s
-            used[e] -= 1
+            try:
+                yield (e,), f, last
+            finally:  # also when the consumer stops early (generator closed)
+                for w, s in zip(windows, saved, strict=True):
+                    state[w] = s
+                used[e] -= 1
 
     def _sequence(self, node, k, f_hi, l_lo, forced, acc, maxf, minl) -> Iterator[tuple]:
         items = node.items
@@ -515,10 +519,17 @@ class _Search:
             return
         item = items[k]
         sub_f_hi, sub_l_lo = f_hi, l_lo
+        sub_forced = forced if forced is not None and forced[0] in item.leaves else None
         if node.kind == "followedby":
             sub_f_hi = min(f_hi, node.later[k])
             sub_l_lo = max(l_lo, maxf)
-        sub_forced = forced if forced is not None and forced[0] in item.leaves else None
+            if forced is not None and sub_forced is None:
+                # the forced event is in an earlier or a later item: order against it
+                fe, le = self.times[forced[1]] or (0, 0)
+                if any(forced[0] in i.leaves for i in items[k + 1 :]):
+                    sub_f_hi = min(sub_f_hi, le)
+                else:
+                    sub_l_lo = max(sub_l_lo, fe)
         for events, mf, ml in self.solve(item, sub_f_hi, sub_l_lo, sub_forced):
             yield from self._sequence(node, k + 1, f_hi, l_lo, forced, acc + events, max(maxf, mf), min(minl, ml))
 
@@ -527,17 +538,22 @@ class _Search:
         state = self.windows
         delta = self.deltas[wid]
         outer = state[wid]
-        state[wid] = None
-        for events, mf, ml in self.solve(node.items[0], f_hi, l_lo, forced):
-            if delta is None or ml + delta > _MAX_US:
-                raise MatchError("WITHIN interval runs past the largest representable time")
-            if mf > ml + delta:
-                continue
-            mine = state[wid]
+        # a forced event will be inside this window: start the window from it
+        state[wid] = None if forced is None else self.times[forced[1]]
+        inner = self.solve(node.items[0], f_hi, l_lo, forced)
+        try:
+            for events, mf, ml in inner:
+                if delta is None or ml + delta > _MAX_US:
+                    raise MatchError("WITHIN interval runs past the largest representable time")
+                if mf > ml + delta:
+                    continue
+                mine = state[wid]
+                state[wid] = outer
+                yield events, mf, ml
+                state[wid] = mine
+        finally:
+            inner.close()  # the leaves restore their part first, then this window its outer state
             state[wid] = outer
-            yield events, mf, ml
-            state[wid] = mine
-        state[wid] = outer
 
     def _repeats(self, node, k, f_hi, l_lo, forced, acc, maxf, minl, prev) -> Iterator[tuple]:
         if k == node.value:
@@ -555,9 +571,15 @@ class _Search:
             )  # fmt: skip
 
     def first(self, forced: tuple | None = None) -> tuple | None:
-        for events, _, _ in self.solve(self.root, _INF, -_INF, forced):
-            return events
-        return None
+        """The first binding found (with ``forced`` = (leaf id, event): one that binds that event
+        to that observation), or None. Leaves the search state as it found it."""
+        self.windows[:] = [None] * len(self.windows)
+        search = self.solve(self.root, _INF, -_INF, forced)
+        try:
+            found = next(search, None)
+        finally:
+            search.close()
+        return None if found is None else found[0]
 
 
 def evaluate(pattern: ast.Pattern, events: Sequence[Event]) -> list[tuple[int, ...]]:
