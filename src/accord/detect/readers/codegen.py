@@ -111,7 +111,13 @@ def compile_record(r: Any) -> Callable[[dict[str, Any]], dict[str, dict[str, Any
                 for n, f in enumerate(p.post):
                     if n:
                         emit(inner + 1, "if v is not None:")
-                    emit(inner + 1 + (1 if n else 0), f"v = {const(f)}(v)")
+                    pad = inner + 1 + (1 if n else 0)
+                    if f is m._to_int:  # the common case costs one type check
+                        emit(pad, f"if v.__class__ is not int: v = {const(f)}(v)")
+                    elif f is m._to_str:
+                        emit(pad, f"if v.__class__ is not str: v = {const(f)}(v)")
+                    else:
+                        emit(pad, f"v = {const(f)}(v)")
                 emit(inner, "except (ValueError, TypeError, OverflowError) as e:")
                 emit(inner + 1, f"raise MalformedLine({'property ' + '.'.join(p.path) + ': '!r} + str(e)) from None")
                 emit(inner, 'if v is not None and v != "" and v != []:')
