@@ -49,7 +49,7 @@ __all__ = ["predicate", "str_to_datetime", "step_value", "decode_suffixed"]
 
 Predicate = Callable[[Any], bool]
 
-_CANONICAL_TS = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z")
+_CANONICAL_TS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?Z")
 
 
 def str_to_datetime(text: str) -> datetime:
