@@ -52,6 +52,13 @@ def main() -> None:
                 if lockbit:
                     page.goto(base + f"/objects/{lockbit[0]['id']}")
                     page.screenshot(path=HERE / "object.png", full_page=True)
+                page.goto(base + "/impact")
+                page.screenshot(path=HERE / "impact.png", full_page=True)
+                page.goto(base + "/norms")
+                page.screenshot(path=HERE / "norms.png", full_page=True)
+                hub.spyware_seed(op)  # the shipped spyware registry and indicator files
+                page.goto(base + "/spyware")
+                page.screenshot(path=HERE / "spyware.png", full_page=True)
                 page.goto(base + "/publish")
                 page.get_by_label("Name", exact=True).fill("Harbourside phishing landing page")
                 page.get_by_label("STIX pattern").fill("[url:value = 'https://harbourside-secure.example/login'")

@@ -230,7 +230,7 @@ def test_hostile_content_never_runs(context: BrowserContext, server: Server) -> 
     page.on("dialog", lambda d: (events.append(f"dialog: {d.message}"), d.dismiss()))
     page.on("pageerror", lambda e: events.append(f"pageerror: {e}"))
     urls = ["/", "/search?q=payload", "/search?q=%3Cscript%3E", "/search?type=malware", "/admin/users",
-            "/admin/orgs", "/admin/groups", "/admin/audit", "/admin/tokens"]  # fmt: skip
+            "/admin/orgs", "/admin/groups", "/admin/audit", "/admin/tokens", "/impact", "/norms", "/spyware?everything=1"]  # fmt: skip
     urls += [f"/objects/{i}" for i in server.community.hostile_ids]
     for url in urls:
         resp = page.goto(server.url + url)

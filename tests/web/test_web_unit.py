@@ -220,3 +220,19 @@ def test_cli_sets_a_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         assert time.perf_counter() - start < 5
     finally:
         hub.engine.dispose()
+
+
+def test_capability_pages(client: TestClient, sqlite_hub: Hub) -> None:
+    sign_in(client)
+    for path in ("/impact", "/impact?by=type&period=year", "/norms", "/norms?state=RU", "/spyware?everything=1"):
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text[:500])
+    r = client.get("/impact?metric=bananas")
+    assert r.status_code == 400 and "unknown metric" in r.text
+    assert client.get("/impact?by=planet").status_code == 400
+    assert client.get("/admin/feeds").status_code == 403  # feeds are hub configuration
+    tok = sqlite_hub.create_token(sqlite_hub.viewer_as(None), "admin@ncc.example")["token"]
+    r = client.get("/admin/feeds", headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 200 and "No feeds." in r.text
+    home = client.get("/", headers={"Authorization": f"Bearer {tok}"}).text
+    assert "No feeds from partner hubs yet" in home

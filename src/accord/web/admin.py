@@ -1,4 +1,4 @@
-"""Administration pages: organisations, users, tokens, sharing groups and the audit log.
+"""Administration pages: organisations, users, tokens, sharing groups, feeds' health and the audit log.
 
 Every action is a Hub method, so the core's role rules decide: an admin manages the hub, an
 org-admin their own organisation's users and the groups it owns (never granting more than they
@@ -56,6 +56,8 @@ def _context(request: Request, who: Who, section: str) -> dict[str, Any]:
                 "owner_names": _org_names(request, who) if who.can_administer else []}  # fmt: skip
     if section == "audit":
         return {"entries": hub.audit(v, limit=200)}
+    if section == "feeds":
+        return {"feeds": hub.list_feeds(v)}
     raise InvalidInput(f"no administration page {section!r}")
 
 
@@ -90,9 +92,9 @@ def index(request: Request, who: Me) -> Response:
 
 @router.get("/{section}")
 def section_page(request: Request, who: Me, section: str) -> Response:
-    if section not in ("orgs", "users", "tokens", "groups", "audit"):
+    if section not in ("orgs", "users", "tokens", "groups", "feeds", "audit"):
         raise InvalidInput(f"no administration page {section!r}; see /admin/users, /admin/orgs, /admin/tokens, "
-                           "/admin/groups or /admin/audit")  # fmt: skip
+                           "/admin/groups, /admin/feeds or /admin/audit")  # fmt: skip
     return _section(request, who, section)
 
 

@@ -13,7 +13,7 @@ from stix2.registry import STIX2_OBJ_MAPS
 
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput
 from accord.stix.timestamps import format_micro, now, parse
-from accord.web import present
+from accord.web import capabilities, present
 from accord.web.auth import Who, current, form_of, hub_of, signer_of, text
 from accord.web.render import WebRoute, page, redirect
 from accord.web.sessions import LOGIN_COOKIE, LOGIN_NONCE_SECONDS, SESSION_COOKIE, SESSION_HOURS
@@ -113,7 +113,12 @@ def dashboard(request: Request, who: Me) -> Response:
     own = who.viewer.org_name
     mine = hub.search_page(who.viewer, owner=own, added_after=since, limit=1)["total"] if own else 0
     others = week["total"] - mine if week["total"] is not None and mine is not None else None
-    return page(request, who, "dashboard.html", stats=stats, recent=week["objects"], week=week,
+    actions = hub.impact(who.viewer, by="region", period="all")
+    recent_actions = hub.search_page(who.viewer, types=["disruption-action"], limit=5)["objects"]
+    feeds = hub.list_feeds(who.viewer) if who.viewer.is_hub_admin else None
+    return page(request, who, "dashboard.html", stats=stats, recent=week["objects"], week=week, actions=actions,
+                impact_chart=capabilities.impact_chart(actions, "actions", limit=8), recent_actions=recent_actions,
+                feeds=feeds,
                 new_from_others=others, since=since.strftime("%Y-%m-%d"),
                 type_chart=present.bar_chart(stats["by_type"]),
                 tlp_chart=_tlp_chart(stats["by_tlp"]), tlp_css=TLP_CSS)  # fmt: skip

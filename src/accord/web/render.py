@@ -31,7 +31,19 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 #: Paths the web interface serves (the security headers below go on these).
-WEB_PREFIXES = ("/login", "/logout", "/search", "/objects", "/publish", "/admin", "/account", "/static/")
+WEB_PREFIXES = (
+    "/login",
+    "/logout",
+    "/search",
+    "/objects",
+    "/publish",
+    "/admin",
+    "/account",
+    "/impact",
+    "/norms",
+    "/spyware",
+    "/static/",
+)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -84,6 +96,11 @@ def when(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def number(value: Any) -> str:
+    """A whole number with thousands separators (1,234)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def as_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, default=str).decode()
 
@@ -112,7 +129,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters.update(when=when, json=as_json, object_url=object_url, safe_url=safe_url)
+_env.filters.update(when=when, json=as_json, object_url=object_url, safe_url=safe_url, num=number)
 _env.globals.update(version=__version__, tlp_labels=TLP_LABELS, tlp_levels=tlpmod.LEVELS, query=query)
 
 

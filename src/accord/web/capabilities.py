@@ -1,0 +1,60 @@
+"""Pages for the hub's capabilities beyond sharing: collective impact of disruption actions, UN norms
+and attributions, and the commercial-spyware registry. Each is one Hub method, read as the viewer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from accord.actions.charts import metric_value
+from accord.actions.impact import DIMENSIONS, PERIODS
+from accord.errors import InvalidInput
+from accord.norms import reference
+from accord.web import present
+from accord.web.auth import Who, current, hub_of
+from accord.web.render import WebRoute, page
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Me = Annotated[Who, Depends(current)]
+
+
+def metrics_of(total: dict[str, Any]) -> list[str]:
+    """What an impact chart can show: actions, each count present, each amount in each currency present."""
+    amounts = [f"{kind}:{cur}" for kind, by_cur in total.get("amounts", {}).items() for cur in by_cur]
+    return ["actions", *total.get("counts", {}), *amounts]
+
+
+def impact_chart(result: dict[str, Any], metric: str, limit: int = 15) -> present.BarChart:
+    by, period = result["by"], result["period"]
+    values: dict[str, int] = {}
+    for row in result["groups"]:
+        label = str(row[by]) if period == "all" else f"{row[by]} · {row['period']}"
+        values[label] = int(metric_value(row, metric))
+    return present.bar_chart({k: v for k, v in values.items() if v}, limit=limit)
+
+
+@router.get("/impact")
+def impact(request: Request, who: Me, by: str = "region", period: str = "all", metric: str = "actions") -> Response:
+    result = hub_of(request).impact(who.viewer, by=by, period=period)
+    metrics = metrics_of(result["total"])
+    if metric not in metrics:
+        raise InvalidInput(f"unknown metric {metric!r}; use one of: {', '.join(metrics)}")
+    return page(request, who, "impact.html", result=result, by=by, period=period, metric=metric, metrics=metrics,
+                dimensions=DIMENSIONS, periods=PERIODS, chart=impact_chart(result, metric))  # fmt: skip
+
+
+@router.get("/norms")
+def norms(request: Request, who: Me, state: str = "", norm: str = "") -> Response:
+    report = hub_of(request).norms_report(who.viewer, state=state.strip() or None, norm=norm.strip() or None)
+    return page(request, who, "norms.html", report=report, state=state.strip().upper(), norm=norm.strip(),
+                all_norms=reference.norms())  # fmt: skip
+
+
+@router.get("/spyware")
+def spyware(request: Request, who: Me, everything: str = "") -> Response:
+    rows = hub_of(request).spyware_registry(who.viewer).summary()
+    if not everything:
+        rows = [r for r in rows if r["products"] or r["indicators"] or r["sanctions"]]
+    return page(request, who, "spyware.html", rows=rows, everything=bool(everything))
