@@ -37,8 +37,6 @@ from accord.detect import ast
 from accord.detect.compare import str_to_datetime
 from accord.errors import PatternError
 from accord.stix.patterns import (
-    _ATOMIC,
-    _ATOMIC_HASH,
     _ORDERABLE,
     _PRIMITIVE,
     _RESERVED,
@@ -309,42 +307,55 @@ class _AstParser:
         return ast.ObjectPath(obj_type, tuple(steps), text), raw
 
 
-_WS = re.compile(r"[ ]*")
+# The two common one-comparison shapes, as the regexes of accord.stix.patterns (_ATOMIC,
+# _ATOMIC_HASH) recognise them, with capture groups for the operator and the literal.
+_ATOMIC_AST = re.compile(
+    r"\[[ ]*([A-Za-z_][A-Za-z0-9_-]*):([A-Za-z_][A-Za-z0-9_]*)[ ]*(==|!=|=)[ ]*('(?:[^'\\]|\\['\\])*')[ ]*\]"
+)
+_ATOMIC_HASH_AST = re.compile(
+    r"\[[ ]*([A-Za-z_][A-Za-z0-9_-]*):hashes\.(?:([A-Za-z_][A-Za-z0-9_]*)|('(?:[^'\\]|\\['\\])*'))[ ]*"
+    r"(==|!=|=)[ ]*('(?:[^'\\]|\\['\\])*')[ ]*\]"
+)
+_PATHS: dict[tuple[str, tuple, str], ast.ObjectPath] = {}  # the few distinct paths of common patterns
+
+
+def _string(token_text: str) -> str:
+    return token_text[1:-1] if "\\" not in token_text else _unquote(token_text)
+
+
+def _path(obj_type: str, steps: tuple, text: str) -> ast.ObjectPath:
+    key = (obj_type, steps, text)
+    found = _PATHS.get(key)
+    if found is None:
+        found = ast.ObjectPath(obj_type, steps, text)
+        if len(_PATHS) < 10_000:
+            _PATHS[key] = found
+    return found
 
 
 def _atomic(pattern: str) -> ast.Pattern | None:
     """The two one-comparison shapes, by regex; None if the pattern is not one of them (or if an
     inspection would have something to say)."""
-    m = _ATOMIC.fullmatch(pattern)
+    m = _ATOMIC_AST.fullmatch(pattern)
     if m is not None:
-        obj_type, prop = m.group(1), m.group(2)
+        obj_type, prop, op, literal = m.groups()
         if obj_type in _RESERVED or prop in _RESERVED:
             return None
-        rest = pattern[m.end(2) :].lstrip(" ")
-        if rest.startswith("!="):
-            op, rest = "!=", rest[2:]
-        elif rest.startswith("=="):
-            op, rest = "=", rest[2:]
-        else:
-            op, rest = "=", rest[1:]
-        literal = rest.lstrip(" ")[:-1].rstrip(" ")
-        path = ast.ObjectPath(obj_type, (prop,), f"{obj_type}:{prop}")
-        return ast.Pattern(pattern, ast.Observation(ast.Comparison(path, op, _unquote(literal))), "2.1")
-    m = _ATOMIC_HASH.fullmatch(pattern)
+        path = _path(obj_type, (prop,), f"{obj_type}:{prop}")
+        comparison = ast.Comparison(path, "!=" if op == "!=" else "=", _string(literal))
+        return ast.Pattern(pattern, ast.Observation(comparison), "2.1")
+    m = _ATOMIC_HASH_AST.fullmatch(pattern)
     if m is not None:
-        obj_type = m.group(1)
-        if obj_type in _RESERVED or m.group(2) in _RESERVED:
+        obj_type, plain, quoted, op, literal = m.groups()
+        if obj_type in _RESERVED or plain in _RESERVED:
             return None
-        selector_text = m.group(2) or m.group(3)
-        selector = m.group(2) or _unquote(m.group(3))
-        literal = m.group(4)
-        between = pattern[m.end(2) if m.group(2) else m.end(3) : m.start(4)].strip(" ")
-        op = "!=" if between == "!=" else "="
+        selector = plain or _string(quoted)
         comparisons = {obj_type: [(["hashes", selector], "EQ", literal)]}
         if verify_object(_PatternData(comparisons, set(), set())):
             return None
-        path = ast.ObjectPath(obj_type, ("hashes", selector), f"{obj_type}:hashes.{selector_text}")
-        return ast.Pattern(pattern, ast.Observation(ast.Comparison(path, op, _unquote(literal))), "2.1")
+        path = _path(obj_type, ("hashes", selector), f"{obj_type}:hashes.{plain or quoted}")
+        comparison = ast.Comparison(path, "!=" if op == "!=" else "=", _string(literal))
+        return ast.Pattern(pattern, ast.Observation(comparison), "2.1")
     return None
 
 
