@@ -453,6 +453,29 @@ def test_zeek_json_without_path_guesses_kind(tmp_path):
     assert "file" in {o["type"] for o in evs[2].objects.values()}
 
 
+def test_zeek_tsv_with_fields_header_only_and_crlf(tmp_path):
+    log = tmp_path / "dns.log"
+    log.write_bytes(
+        b"#fields\tts\tid.orig_h\tquery\tanswers\r\n"
+        b"1709287201.004211\t10.0.0.5\tevil.example.com\t203.0.113.7,cdn.example.net\r\n"
+    )
+    parser = sniff(log)
+    assert parser.format == "zeek-dns"  # kind from the file name, types default to string
+    ev = parser.parse(log.read_bytes().splitlines(keepends=True)[1], 2)
+    values = sorted(o["value"] for o in ev.objects.values() if "value" in o)
+    assert values == ["10.0.0.5", "203.0.113.7", "cdn.example.net", "evil.example.com"]  # answers split
+
+
+def test_json_byte_order_mark_and_crlf(tmp_path):
+    log = tmp_path / "eve.json"
+    lines = (LOGS / "eve.json").read_bytes().splitlines()[:2]
+    log.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
+    parser = sniff(log)
+    assert parser.format == "eve"
+    evs = events_of(parse_all(parser, log))
+    assert len(evs) == 2
+
+
 # ------------------------------------------------------------------ Suricata EVE
 
 

@@ -55,6 +55,8 @@ class JsonParser:
         except orjson.JSONDecodeError as e:
             if not raw.strip():
                 return None
+            if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark before the first line
+                return self.parse(raw[3:], line)
             raise MalformedLine(f"not JSON: {e}") from None
         if type(rec) is not dict:
             raise MalformedLine(f"not a JSON object but {type(rec).__name__}")

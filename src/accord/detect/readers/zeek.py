@@ -256,6 +256,16 @@ def _unescape(value: str) -> str:
     return out.decode("utf-8", "replace")
 
 
+# Without a #types line (some tools drop it), the containers among the fields the mapping reads.
+_LIST_FIELDS = {
+    "answers": "vector[string]",
+    "TTLs": "vector[interval]",
+    "cert_chain_fps": "vector[string]",
+    "client_cert_chain_fps": "vector[string]",
+    "tx_hosts": "set[addr]",
+    "rx_hosts": "set[addr]",
+}
+
 _INT_TYPES = frozenset({"count", "int", "port", "counter"})
 _FLOAT_TYPES = frozenset({"double", "interval"})
 
@@ -281,7 +291,7 @@ class ZeekTsvParser:
         self.kind = kind or "?"
         self.format = f"zeek-{kind}" if kind else "zeek"
         self.fields = list(fields)
-        self.types = list(types) or ["string"] * len(fields)
+        self.types = list(types) or [_LIST_FIELDS.get(f, "string") for f in fields]
         self.separator = separator
         self.set_separator = set_separator
         self.empty_field = empty_field
