@@ -108,3 +108,39 @@ def test_clean_report_says_what_it_does_not_prove(sqlite_hub: Hub, tmp_path: Pat
     assert not doc["verdict"]["spyware_found"] and doc["findings"] == []
     assert "not proof" in doc["next_steps"][0]
     assert doc["helplines"] == report.DEFAULT_HELPLINES
+
+
+def test_prefilter_changes_nothing_but_speed(sqlite_hub: Hub, tmp_path: Path) -> None:
+    """Compiling only the equality indicators whose value the device holds gives the same findings as
+    compiling them all, on MVT's samples and on a list mixing hits, near misses and patterns of every shape."""
+    seed_small(sqlite_hub, ("cytrox.stix2", "predator.stix2", "rcs.stix2"))
+    reg = sqlite_hub.spyware_registry(sqlite_hub.viewer_as(None))
+    pegasus = next(p for p in reg.products if reg.product_label(p) == "Pegasus (NSO group)")
+    extra = {
+        "like": "[url:value LIKE 'https://%.spy.example/%']",
+        "or": "[domain-name:value = 'a.spy.example' OR domain-name:value = 'b.spy.example']",
+        "in": "[process:name IN ('spyd', 'bh')]",
+        "hash": "[file:hashes.'SHA-256' = '" + "cd" * 32 + "']",
+    }
+    for n, pattern in enumerate(extra.values()):
+        ind_id = f"indicator--00000000-0000-4000-8000-0000000000a{n}"
+        reg.indicators[ind_id] = {"type": "indicator", "spec_version": "2.1", "id": ind_id, "pattern": pattern,
+                                  "pattern_type": "stix", "created": "2024-01-01T00:00:00.000Z",
+                                  "modified": "2024-01-01T00:00:00.000Z", "valid_from": "2024-01-01T00:00:00.000Z"}  # fmt: skip
+        reg.indicates[ind_id] = [pegasus]
+    cytrox = json.loads((SPYWARE / "cytrox.stix2").read_text())
+    values = [o["pattern"].split("'")[1] for o in cytrox["objects"] if o["type"] == "indicator"][:30]
+    lines = [{"value": v} for v in values]
+    lines += [{"value": "x" + v} for v in values]  # near misses
+    lines += [{"type": "url", "value": "https://c.spy.example/p"}, {"type": "domain", "value": "b.spy.example"},
+              {"type": "process", "value": "bh"}, {"type": "sha256", "value": "CD" * 32}]  # fmt: skip
+    lst = tmp_path / "mix.jsonl"
+    lst.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    for device in (check.read_device(lst), check.read_device(MVT / "ios-backup"), check.read_device(MVT / "androidqf")):
+        fast = check.run_check(device, reg, source="t", prefilter=True)
+        full = check.run_check(device, reg, source="t", prefilter=False)
+        assert [f.as_dict() for f in fast.findings] == [f.as_dict() for f in full.findings]
+        assert fast.indicators_used == full.indicators_used
+    assert len(fast.findings) >= 1
+    mixed = check.run_check(check.read_device(lst), reg, source="t")
+    assert {tuple(f.values) for f in mixed.findings} >= {("cd" * 32,)} and len(mixed.findings) >= 30

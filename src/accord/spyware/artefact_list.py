@@ -21,6 +21,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from accord.errors import InvalidInput, NotFound
 from accord.spyware.artefacts import KIND_ALIASES, Artefact, Record, check_value, guess_kinds, parse_time
 
@@ -37,18 +39,31 @@ def _norm(name: str) -> str:
     return name.strip().lower().replace("_", "-").replace(" ", "-")
 
 
+_TIME = tuple(_norm(k) for k in TIME_FIELDS)
+_TYPE = tuple(_norm(k) for k in TYPE_FIELDS)
+_VALUE = tuple(_norm(k) for k in VALUE_FIELDS)
+_KEYS: dict[str, str] = {}  # column or key as written → normalised (a list repeats the same few)
+
+
+def _key(name: Any) -> str:
+    out = _KEYS.get(name)
+    if out is None:
+        out = _KEYS[name] = _norm(str(name))
+    return out
+
+
 def _record(fields: dict[str, Any], where: str) -> Record:
-    low = {_norm(str(k)): v for k, v in fields.items() if v not in (None, "")}
+    low = {_key(k): v for k, v in fields.items() if v is not None and v != ""}
     ts = None
-    raw_time = next((low[_norm(k)] for k in TIME_FIELDS if _norm(k) in low), None)
+    raw_time = next((low[k] for k in _TIME if k in low), None)
     if raw_time is not None:
         if isinstance(raw_time, int | float):
             raise InvalidInput(f"{where}: the timestamp {raw_time!r} is a number; write it as 2024-05-01T10:00:00Z")
         ts = parse_time(str(raw_time))
         if ts is None:
             raise InvalidInput(f"{where}: {raw_time!r} is not a timestamp like 2024-05-01T10:00:00Z")
-    typ = next((low[_norm(k)] for k in TYPE_FIELDS if _norm(k) in low), None)
-    value = next((low[_norm(k)] for k in VALUE_FIELDS if _norm(k) in low), None)
+    typ = next((low[k] for k in _TYPE if k in low), None)
+    value = next((low[k] for k in _VALUE if k in low), None)
     arts: list[Artefact] = []
 
     def add(kind: str, val: Any) -> None:
@@ -61,7 +76,7 @@ def _record(fields: dict[str, Any], where: str) -> Record:
         arts.append(Artefact(kind, text))
 
     if typ is not None:
-        kind = KIND_ALIASES.get(_norm(str(typ)))
+        kind = KIND_ALIASES.get(_key(typ) if isinstance(typ, str) else _norm(str(typ)))
         if kind is None:
             known = ", ".join(sorted({v for v in KIND_ALIASES.values()}))
             raise InvalidInput(f"{where}: unknown artefact type {typ!r}; use one of: {known}")
@@ -118,8 +133,8 @@ def read_list(path: Path) -> list[Record]:
             for n, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     try:
-                        rows.append((n, json.loads(line)))
-                    except ValueError as exc:
+                        rows.append((n, orjson.loads(line)))
+                    except orjson.JSONDecodeError as exc:
                         raise InvalidInput(f"{name}: line {n} is not JSON ({exc})") from None
             label = "line"
         for n, row in rows:

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from accord.detect.events import Event
 
 __all__ = [
@@ -117,6 +119,13 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
+    if len(text) >= 19 and text[4] == "-" and text[10] in "T ":
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            dt = None
+        if dt is not None:
+            return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     m = _TIME.match(text)
     if m:
         frac = (m.group(7) or "0")[:6].ljust(6, "0")
@@ -178,10 +187,10 @@ def _domains(host: str) -> list[str]:
 class _Objects:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
-        self.seen: set[tuple] = set()
+        self.seen: set[bytes] = set()
 
     def add(self, obj: dict[str, Any]) -> None:
-        key = tuple(sorted((k, str(v)) for k, v in obj.items()))
+        key = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
         if key not in self.seen:
             self.seen.add(key)
             self.objects[str(len(self.objects))] = obj

@@ -27,6 +27,7 @@ from accord.detect.sources import in_force
 from accord.errors import InvalidInput, NotFound
 from accord.spyware import artefact_list, mvt
 from accord.spyware.artefacts import Record, to_event
+from accord.spyware.correlate import equality_value
 from accord.spyware.registry import Registry
 from accord.stix.timestamps import format_stix, now, version_key
 
@@ -138,13 +139,38 @@ def _confidence(object_type: str, key: str, indicators: list[dict[str, Any]]) ->
     return LEVELS[max(level, 0)], why
 
 
-def run_check(device: DeviceData, registry: Registry, *, source: str, at: datetime | None = None) -> CheckResult:
-    """Check every record against the registry's indicators in force now; findings, strongest first."""
+def _strings(node: Any, out: set[str]) -> None:
+    if isinstance(node, str):
+        out.add(node)
+    elif isinstance(node, dict):
+        for v in node.values():
+            _strings(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _strings(v, out)
+
+
+def run_check(
+    device: DeviceData, registry: Registry, *, source: str, at: datetime | None = None, prefilter: bool = True
+) -> CheckResult:
+    """Check every record against the registry's indicators in force now; findings, strongest first.
+
+    With ``prefilter`` (the default), an indicator that is one ``=`` comparison with a string is compiled
+    only when some event holds that string somewhere (it cannot match otherwise); every other indicator
+    is always compiled. The engine decides every match either way — this only spares compiling
+    indicators that cannot match this device (tests check both ways give the same findings).
+    """
     started = time.perf_counter()
     when = at or now()
-    usable = list(in_force(registry.indicators.values(), when))
-    matcher = accord.detect.compile(usable)
     events = [to_event(r, n + 1) for n, r in enumerate(device.records)]
+    usable = list(in_force(registry.indicators.values(), when))
+    in_force_count = len(usable)
+    if prefilter:
+        held: set[str] = set()
+        for e in events:
+            _strings(e.objects, held)
+        usable = [i for i in usable if _needed(i, held)]
+    matcher = accord.detect.compile(usable)
     groups: dict[str, dict[str, Any]] = {}
     hits = 0
     for hit in matcher.scan(events):
@@ -213,12 +239,10 @@ def run_check(device: DeviceData, registry: Registry, *, source: str, at: dateti
             )
         )
     findings.sort(key=lambda f: (-LEVELS.index(f.confidence), f.first_seen or "", f.key))
-    if matcher.rejected and not usable:
-        raise InvalidInput(f"none of the indicators could be compiled: {matcher.rejected[0][1]}")
     return CheckResult(
         device,
         findings,
-        len(matcher),
+        in_force_count,
         list(matcher.rejected),
         source,
         len(events),
@@ -226,6 +250,14 @@ def run_check(device: DeviceData, registry: Registry, *, source: str, at: dateti
         time.perf_counter() - started,
         format_stix(when),
     )
+
+
+def _needed(indicator: dict[str, Any], held: set[str]) -> bool:
+    pattern = indicator.get("pattern")
+    if not isinstance(pattern, str) or indicator.get("pattern_type", "stix") != "stix":
+        return True  # compile decides (and reports) what it cannot use
+    value = equality_value(pattern, str(indicator.get("spec_version", "2.1")))
+    return value is None or value in held
 
 
 def offline_registry(path: Path, max_bytes: int) -> tuple[Registry, list[str]]:

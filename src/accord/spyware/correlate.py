@@ -18,7 +18,7 @@ from accord.detect.ast import Comparison, Observation
 from accord.detect.parse import parse
 from accord.errors import PatternError
 
-__all__ = ["group_by_value", "value_key", "comparison_key"]
+__all__ = ["group_by_value", "value_key", "comparison_key", "equality_value"]
 
 _HASH_NAMES = {
     "sha256": "SHA-256",
@@ -44,13 +44,12 @@ def comparison_key(comp: Comparison) -> str:
     return f"{comp.path.object_type}:{'.'.join(parts)}={comp.value}"
 
 
-@lru_cache(maxsize=200_000)
-def value_key(pattern: str, spec_version: str = "2.1") -> str | None:
-    """The correlation key of a pattern, or None when it does not parse."""
+@lru_cache(maxsize=400_000)
+def _keys(pattern: str, spec_version: str) -> tuple[str | None, str | None]:
     try:
         parsed = parse(pattern, "2.0" if spec_version.startswith("2.0") else "2.1")
     except PatternError:
-        return None
+        return None, None
     root = parsed.root
     if (
         isinstance(root, Observation)
@@ -58,8 +57,19 @@ def value_key(pattern: str, spec_version: str = "2.1") -> str | None:
         and root.expr.op == "="
         and not root.expr.negated
     ):
-        return comparison_key(root.expr)
-    return repr(root)
+        value = root.expr.value
+        return comparison_key(root.expr), value if isinstance(value, str) else None
+    return repr(root), None
+
+
+def value_key(pattern: str, spec_version: str = "2.1") -> str | None:
+    """The correlation key of a pattern, or None when it does not parse."""
+    return _keys(pattern, spec_version)[0]
+
+
+def equality_value(pattern: str, spec_version: str = "2.1") -> str | None:
+    """The string a one-comparison ``=`` pattern needs an observation to hold, else None."""
+    return _keys(pattern, spec_version)[1]
 
 
 def group_by_value(indicators: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
