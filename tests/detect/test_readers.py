@@ -617,6 +617,29 @@ def test_csv_without_header_uses_mapping_columns(tmp_path):
         parser.parse(b"1709287201;10.0.0.6;bad\n", 2)
 
 
+def test_parse_time():
+    from accord.detect.readers import parse_time
+
+    t = datetime(2024, 3, 1, 10, 0, 0, 123000, tzinfo=UTC)
+    assert parse_time("2024-03-01T10:00:00.123Z") == t
+    assert parse_time("2024-03-01T10:00:00.123000+0000") == t  # Suricata
+    assert parse_time("2024-03-01T11:00:00.123+01:00") == t
+    assert parse_time("2024-03-01 10:00:00.123") == t  # naive: UTC
+    assert parse_time(1709287200.123) == t
+    assert parse_time("1709287200.123") == t
+    assert parse_time(1709287200123) == t  # epoch milliseconds (Zeek JSON::TS_MILLIS)
+    assert parse_time("1709287200123", "epoch_ms") == t
+    for bad, how in [
+        ("yesterday", "auto"),
+        (True, "auto"),
+        (None, "auto"),
+        (1709287200, "iso8601"),
+        ("2024-03-01", "epoch"),
+    ]:
+        with pytest.raises(ValueError):
+            parse_time(bad, how)
+
+
 # ------------------------------------------------------------------ mapping language
 
 

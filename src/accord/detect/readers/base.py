@@ -59,19 +59,27 @@ _EPOCH_RE = re.compile(r"^-?\d+(\.\d+)?$")
 def parse_time(value: object, how: str = "auto") -> datetime:
     """A log timestamp as an aware UTC datetime.
 
-    ``how``: ``auto`` (ISO 8601 string, or epoch seconds as a number or numeric string), ``iso8601``,
-    ``epoch`` (seconds) or ``epoch_ms``. Naive ISO times are taken as UTC. ValueError if unparseable."""
+    ``how``: ``auto`` (ISO 8601 string, or epoch seconds as a number or numeric string — above 10^11,
+    which as seconds would be after the year 5000, epoch milliseconds, as Zeek's ``JSON::TS_MILLIS``
+    writes), ``iso8601``, ``epoch`` (seconds) or ``epoch_ms``. Naive ISO times are taken as UTC.
+    ValueError if unparseable."""
     if isinstance(value, str):
         if how == "epoch" or how == "epoch_ms" or (how == "auto" and value.find("-", 1) < 0):
             if not _EPOCH_RE.match(value):
                 raise ValueError(f"not epoch seconds: {value!r}")
-            seconds = float(value) / (1000.0 if how == "epoch_ms" else 1.0)
-            return datetime.fromtimestamp(seconds, UTC)
-        dt = datetime.fromisoformat(value)
-        return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool) and how != "iso8601":
-        return datetime.fromtimestamp(value / (1000.0 if how == "epoch_ms" else 1.0), UTC)
+            return _epoch(float(value), how)
+        if how == "iso8601" or how == "auto":
+            dt = datetime.fromisoformat(value)
+            return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool) and how != "iso8601":
+        return _epoch(value, how)
     raise ValueError(f"not a timestamp: {value!r}")
+
+
+def _epoch(number: float, how: str) -> datetime:
+    if how == "epoch_ms" or (how == "auto" and abs(number) >= 1e11):
+        number = number / 1000.0
+    return datetime.fromtimestamp(number, UTC)
 
 
 def stix_time(value: object) -> str | None:

@@ -130,6 +130,17 @@ def _not_ip(v: Any) -> Any:
     return None if looks_ip(str(v)) else v
 
 
+def _protocols(v: Any) -> list[str]:
+    """["tcp", "ssl,http"] -> ["tcp", "ssl", "http"]: lower-cased, comma-joined names split."""
+    items = v if isinstance(v, list) else [v]
+    out = []
+    for x in items:
+        for name in str(x).lower().split(","):
+            if name:
+                out.append(name)
+    return out
+
+
 def _ip(v: Any) -> str | None:
     s = str(v)
     return s if looks_ip(s) else None
@@ -146,6 +157,7 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "hexdigest": _hexdigest,  # "AB:CD:…" -> "abcd…"
     "timestamp": stix_time,  # ISO 8601 or epoch seconds -> STIX timestamp string
     "http_url": _http_url,  # [host, uri(, port)] -> "http://host(:port)/uri"
+    "protocols": _protocols,  # ["TCP", "ssl,http"] -> ["tcp", "ssl", "http"]
     "ip": _ip,  # absent unless an IP literal
     "not_ip": _not_ip,  # absent for an IP literal
 }

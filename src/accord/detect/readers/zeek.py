@@ -95,7 +95,7 @@ _ZEEK_SPEC: dict[str, Any] = {
             "objects": [
                 *_NETWORK,
                 _traffic(
-                    protocols={"field": "_protocols"},
+                    protocols={"list": ["proto", "service"], "transform": "protocols"},
                     src_byte_count={"field": "orig_bytes", "type": "int"},
                     dst_byte_count={"field": "resp_bytes", "type": "int"},
                     src_packets={"field": "orig_pkts", "type": "int"},
@@ -172,9 +172,9 @@ _ZEEK_SPEC: dict[str, Any] = {
     },
 }
 
-_PREPARE = {"conn": _split_protocols, "dns": _prepare_dns}
+_PREPARE = {"dns": _prepare_dns}
 # Fields the prepare functions read (a TSV parser decodes only the fields someone reads).
-_PREPARE_INPUTS = {"conn": ("proto", "service"), "dns": ("proto", "service", "answers")}
+_PREPARE_INPUTS = {"dns": ("proto", "service", "answers")}
 
 ZEEK = Mapping.from_dict(
     _ZEEK_SPEC, where="built-in Zeek mapping", prepare=_PREPARE, derived_verbatim=("_answer_ips", "_answer_names")
