@@ -9,7 +9,7 @@ Format (TOML; the README's "Log formats" section has a complete example)::
     name = "workload"            # format name in reports (default: the file's stem)
     select = "type"              # field whose value picks the record kind; omit for one kind only
     timestamp = "ts"             # field holding the event time; omit: events have no time
-    timestamp_format = "auto"    # auto (ISO 8601 or epoch seconds) | iso8601 | epoch | epoch_ms
+    timestamp_format = "auto"    # auto (ISO 8601, epoch s; ms above 10^11) | iso8601 | epoch | epoch_ms
 
     [csv]                        # CSV logs only: delimiter = ",", quotechar = '"',
     columns = ["ts", "type"]     # column names; omit to take them from the file's first row
