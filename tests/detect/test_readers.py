@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+import select
 import subprocess
 import sys
 import time
@@ -866,6 +867,28 @@ def test_stdin(compress):
     )
     out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, timeout=60, check=True)
     assert out.stdout.split() == [b"eve", b"17", b"12"]
+
+
+def test_stdin_sniff_does_not_wait_for_more_than_one_line():
+    code = (
+        "from accord.detect.readers import sniff, open_log\n"
+        "p = sniff('-')\n"
+        "print(p.format, flush=True)\n"
+        "print(sum(1 for _ in open_log('-')), flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        proc.stdin.write((LOGS / "eve.json").read_bytes().splitlines(keepends=True)[0])
+        proc.stdin.flush()
+        assert select.select([proc.stdout], [], [], 60)[0], "sniff('-') waited for more input"
+        assert proc.stdout.readline() == b"eve\n"  # sniffed from one line while stdin stays open
+        proc.stdin.write(b"{}\n")
+        proc.stdin.close()
+        assert select.select([proc.stdout], [], [], 60)[0]
+        assert proc.stdout.readline() == b"2\n"  # the sniffed line is read again, then the rest
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def test_parsers_pickle_and_need_no_earlier_lines():

@@ -99,7 +99,7 @@ def _stdin_stream() -> tuple[BinaryIO, bytes]:
         raw = sys.stdin.buffer
         magic = raw.read(4) if not hasattr(raw, "peek") else raw.peek(4)[:4]
         stream = _decompressing(raw, magic)  # type: ignore[arg-type]
-        head = _read_head(stream)
+        head = _read_head(stream, live=True)
         _stdin["head"] = head
         _stdin["stream"] = io.BufferedReader(_Prefixed(head, stream), buffer_size=1 << 20)
     return _stdin["stream"], _stdin["head"]
@@ -136,9 +136,9 @@ def is_seekable(path: str | Path) -> bool:
     return not (magic.startswith(GZIP_MAGIC) or magic.startswith(ZSTD_MAGIC))
 
 
-def _read_head(stream: BinaryIO) -> bytes:
-    """Up to HEAD_BYTES of a stream, returning early once a few whole lines are in (so a live stream
-    does not have to fill 64 KiB first)."""
+def _read_head(stream: BinaryIO, live: bool = False) -> bytes:
+    """Up to HEAD_BYTES of a stream, returning early once 64 lines are in — or, for a ``live`` stream
+    (stdin, which may be a slow ``tail -F``), once one whole line that is not a ``#`` header is in."""
     chunks: list[bytes] = []
     size = 0
     newlines = 0
@@ -152,7 +152,16 @@ def _read_head(stream: BinaryIO) -> bytes:
         newlines += chunk.count(b"\n")
         if newlines >= 64:
             break
+        if live and newlines and _has_data_line(b"".join(chunks)):
+            break
     return b"".join(chunks)
+
+
+def _has_data_line(data: bytes) -> bool:
+    for line in data.split(b"\n")[:-1]:
+        if line.strip() and not line.startswith(b"#"):
+            return True
+    return False
 
 
 def _head(path: str | Path) -> bytes:
