@@ -71,11 +71,14 @@ ObservationTest = Callable[[dict[str, Any]], bool]
 # Paths
 
 
+_UNRESOLVED = object()
+
+
 def _deref(ref: Any, objects: dict, prop: str, many: bool) -> Any:
     if type(ref) is not str:
         what = "A" if many else "The"
         raise MatchError(f"{what} value of reference property {prop!r} is not a string: {ref!r}")
-    return objects.get(ref)
+    return objects.get(ref, _UNRESOLVED)  # a key holding null resolves (to None), as in the reference
 
 
 def _compile_path(path: ast.ObjectPath) -> tuple[Callable[[dict, dict], list], bool]:
@@ -106,7 +109,7 @@ def _compile_path(path: ast.ObjectPath) -> tuple[Callable[[dict, dict], list], b
                     found = []
                     for ref in new:
                         target = _deref(ref, objects, step, False)
-                        if target is not None:
+                        if target is not _UNRESOLVED:
                             found.append(target)
                     new = found
                 elif step.endswith("_refs"):
@@ -114,7 +117,7 @@ def _compile_path(path: ast.ObjectPath) -> tuple[Callable[[dict, dict], list], b
                     for refs in new:
                         if not isinstance(refs, list):
                             raise MatchError(f"The value of reference list property {step!r} is not a list: {refs!r}")
-                        targets = [t for t in (_deref(r, objects, step, True) for r in refs) if t is not None]
+                        targets = [t for t in (_deref(r, objects, step, True) for r in refs) if t is not _UNRESOLVED]
                         if targets:
                             found.append(targets)
                     new = found
@@ -695,6 +698,11 @@ def events_from_observed_data(observed_data: list, stix_version: str = "2.1") ->
         objects = sdo.get("objects", {})
         if not isinstance(objects, dict):
             raise MatchError("observed-data 'objects' must be a JSON object")
+        for key, obj in objects.items():
+            # the reference asks `"type" in obj` of every object: fine for a string or list without
+            # "type" (never a root, still a reference target), fatal for anything else
+            if not isinstance(obj, dict) and not (isinstance(obj, (str, list)) and "type" not in obj):
+                raise MatchError(f"observed-data object {key!r} is not a JSON object")
         events.append(Event(n, first, objects, number, last, {"observed_data_id": sdo.get("id")}))
     return events
 

@@ -1,0 +1,108 @@
+"""Hand-picked corners of stix2-matcher's meaning, each checked against the reference itself."""
+
+from __future__ import annotations
+
+import pytest
+from test_semantics_differential import as_bundles, assert_same
+
+
+def od(objects: dict, first: str = "2020-01-01T00:00:00Z", last: str | None = None, n: int = 1, i: int = 0) -> dict:
+    return {
+        "type": "observed-data",
+        "id": f"observed-data--00000000-0000-4000-8000-{i:012d}",
+        "first_observed": first,
+        "last_observed": last or first,
+        "number_observed": n,
+        "objects": objects,
+    }
+
+
+A = {"0": {"type": "a", "x": 1, "y": "foo", "r_ref": "1", "rs_refs": ["1", "9"]}, "1": {"type": "b", "y": "bar"}}
+
+CASES_2_0 = [
+    # EXISTS alone, and the reference's set/dict arithmetic when it is combined
+    ("[EXISTS a:x]", [od(A)]),
+    ("[EXISTS a:x AND a:y = 'foo']", [od(A)]),
+    ("[EXISTS a:x OR a:y = 'foo']", [od(A)]),
+    ("[a:y = 'foo' OR EXISTS a:x]", [od(A)]),
+    ("[EXISTS a:x OR EXISTS a:y]", [od(A)]),
+    ("[EXISTS a:x AND a:y = 'nope']", [od(A)]),
+    ("[EXISTS a:x OR a:y = 'foo']", [od({"10": {"type": "a", "x": 1, "y": "foo"}})]),  # 2-character root id
+    # references
+    ("[a:r_ref.y = 'bar']", [od(A)]),
+    ("[a:rs_refs[*].y = 'bar']", [od(A)]),
+    ("[a:rs_refs[1].y = 'bar']", [od(A)]),  # the unresolved reference is dropped before indexing
+    ("[a:r_ref NOT = 1]", [od({"0": {"type": "a", "r_ref": "1"}, "1": None})]),
+    ("[a:r_ref[0] = 'x']", [od({"0": {"type": "a", "r_ref": "1"}, "1": ["x"]})]),
+    ("[a:r_ref = 'x']", [od({"0": {"type": "a", "r_ref": "1"}, "1": "a type"})]),
+    ("[a:r_ref.y = 'x']", [od({"0": {"type": "a", "r_ref": 5}})]),
+    ("[a:rs_refs[*].y = 'x']", [od({"0": {"type": "a", "rs_refs": "1"}})]),
+    # *_hex / *_bin
+    ("[a:z_hex = h'0102']", [od({"0": {"type": "a", "z_hex": "0102"}})]),
+    ("[a:z_hex = '\\u0001\\u0002']", [od({"0": {"type": "a", "z_hex": "0102"}})]),
+    ("[a:z_bin = b'AQI=']", [od({"0": {"type": "a", "z_bin": "AQI="}})]),
+    ("[a:z_hex = h'0102']", [od({"0": {"type": "a", "z_hex": "zz"}})]),
+    ("[a:z_hex LIKE '%']", [od({"0": {"type": "a", "z_hex": "ff"}})]),  # not UTF-8
+    ("[a:z_hex MATCHES 'o+']", [od({"0": {"type": "a", "z_hex": "666f6f"}})]),
+    # type tables
+    ("[a:x = true]", [od({"0": {"type": "a", "x": 1}})]),
+    ("[a:x IN (true)]", [od({"0": {"type": "a", "x": 1}})]),
+    ("[a:x = 1]", [od({"0": {"type": "a", "x": 1.0}})]),
+    ("[a:x NOT < 'a']", [od({"0": {"type": "a", "x": 1}})]),
+    ("[a:x IN (1, 'a')]", [od(A)]),
+    ("[a:x NOT IN (1)]", [od({"0": {"type": "a", "x": [1]}})]),
+    ("[a:y > t'2016-01-01T00:00:00Z']", [od({"0": {"type": "a", "y": "2017-01-01T00:00:00Z"}})]),
+    ("[a:y > t'2016-01-01T00:00:00Z']", [od({"0": {"type": "a", "y": "soon"}})]),
+    ("[a:y = t'2016-02-30T00:00:00Z']", [od(A)]),
+    ("[a:y = 'foo'] WITHIN 0 SECONDS", [od(A)]),
+    ("[a:y = 'foo'] REPEATS 0 TIMES", [od(A)]),
+    ("[a:y ISSUBSET '1.2.3.0/24']", [od(A)]),
+    ("[a:y ISSUBSET '1.2.3.0/33']", [od({"0": {"type": "a", "y": "1.2.3.4"}})]),
+    ("[a:y ISSUPERSET '1.2.3.4']", [od({"0": {"type": "a", "y": "1.2.3.4"}})]),
+    # instances and time
+    ("[a:y = 'foo'] AND [a:y = 'foo']", [od(A, n=1)]),
+    ("[a:y = 'foo'] AND [a:y = 'foo']", [od(A, n=2)]),
+    ("[a:y = 'foo'] FOLLOWEDBY [a:y = 'foo']", [od(A, n=2)]),
+    ("[a:y = 'foo'] REPEATS 3 TIMES", [od(A, n=2), od(A, n=1, i=1)]),
+    (
+        "[a:y = 'foo'] FOLLOWEDBY [b:y = 'bar'] WITHIN 5 SECONDS",
+        [od(A, "2020-01-01T00:00:00Z"), od(A, "2020-01-01T00:00:10Z", "2020-01-01T00:00:12Z", i=1)],
+    ),
+    (
+        "([a:y = 'foo'] FOLLOWEDBY [b:y = 'bar']) WITHIN 5 SECONDS",
+        [od(A, "2020-01-01T00:00:00Z"), od(A, "2020-01-01T00:00:10Z", "2020-01-01T00:00:12Z", i=1)],
+    ),
+    ("[a:y = 'foo'] WITHIN 99999999999999 SECONDS", [od(A)]),
+    ("[a:y = 'foo'] START t'2016-01-01T00:00:00Z' STOP t'2017-01-01T00:00:00Z'", [od(A)]),
+]
+
+
+@pytest.mark.parametrize(("pattern", "data"), CASES_2_0)
+def test_corner_2_0(pattern: str, data: list[dict]) -> None:
+    assert_same(pattern, data, "2.0")
+
+
+def _sco_only(data: list[dict]) -> bool:
+    return all(isinstance(o, dict) for d in data for o in d["objects"].values()) and "10" not in data[0]["objects"]
+
+
+@pytest.mark.parametrize(("pattern", "data"), [c for c in CASES_2_0 if _sco_only(c[1])])
+def test_corner_2_1(pattern: str, data: list[dict]) -> None:
+    assert_same(pattern, as_bundles(data), "2.1")
+
+
+def test_2_1_shapes() -> None:
+    bundle = as_bundles([od(A)])
+    assert_same("[a:y = 'foo']", bundle, "2.1")
+    assert_same("[a:y = 'foo']", bundle + bundle, "2.1")  # bundles are pooled
+    no_id = as_bundles([od(A)])
+    del no_id[0]["objects"][0]["id"]
+    assert_same("[a:y = 'foo']", no_id, "2.1")
+    assert_same("[indicator:name = 'foo']", no_id, "2.1")
+    self_ref = as_bundles([od({"0": {"type": "a", "r_ref": "x"}})])
+    self_ref[0]["objects"][1]["r_ref"] = self_ref[0]["objects"][0]["id"]
+    assert_same("[a:r_ref.number_observed = 1]", self_ref, "2.1")  # a reference may land on the observed-data
+    assert_same("[a:y = 'foo']", [{"type": "bundle"}], "2.1")
+    missing = as_bundles([od(A)])
+    del missing[0]["objects"][0]["object_refs"]
+    assert_same("[a:y = 'foo']", missing, "2.1")
