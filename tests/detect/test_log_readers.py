@@ -1,7 +1,7 @@
 """Log readers: every format against realistic sample logs, the workload mapping against the generator's
 own STIX bundles and the reference matcher, the verbatim promise, compression, stdin and sniffing errors.
 
-Run as a script (``python tests/detect/test_readers.py [EVENTS.jsonl]``) to measure parse() speed.
+Run as a script (``python tests/detect/test_log_readers.py [EVENTS.jsonl]``) to measure parse() speed.
 """
 
 from __future__ import annotations
