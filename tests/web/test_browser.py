@@ -241,6 +241,13 @@ def test_hostile_content_never_runs(context: BrowserContext, server: Server) -> 
             page.locator("main script, main iframe, main img, main svg:not(figure svg), main [onerror]").count() == 0
         ), url
         assert page.locator("main a[href^='javascript']").count() == 0, url
+        # Every form control has an accessible name.
+        unnamed = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+                .map(e => e.outerHTML.slice(0, 80))"""
+        )
+        assert not unnamed, (url, unnamed)
     page.goto(server.url + "/search?type=malware&q=payload")
     expect(page.locator("table.results")).to_contain_text("<script>window.__pwned='script'</script>")
     page.goto(server.url + "/admin/orgs")
@@ -273,3 +280,56 @@ def test_bearer_token_pages_headers_and_csrf(browser: Any, server: Server) -> No
         assert resp.status == 403
     finally:
         ctx.close()
+
+
+def test_keyboard_only_sign_in_and_navigation(context: BrowserContext, server: Server) -> None:
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.get_by_label("E-mail", exact=True).focus()
+    page.keyboard.type(USERS["Bank"])
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("header .org")).to_have_text("Bank")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link moves focus to the content
+    expect(page).to_have_url(re.compile(r"#main$"))
+    page.get_by_role("link", name="Search", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search")
+    page.get_by_label("Text").focus()
+    page.keyboard.type("lockbit-c2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#result-count")).to_have_text("1 object matches.")
+
+
+def test_publish_a_sighting_and_a_report_from_an_object_page(bank: Page, server: Server) -> None:
+    ids = server.community.ids
+    page = bank
+    page.goto(server.url + f"/objects/{ids['c2']}")
+    page.get_by_role("link", name="Report a sighting of this").click()
+    expect(page.get_by_label("What was sighted (STIX id)")).to_have_value(ids["c2"])
+    page.get_by_label("How many times").fill("3")
+    page.get_by_label("Sighting TLP").select_option("green")
+    page.get_by_role("button", name="Publish the sighting").click()
+    stix = json.loads(page.locator("pre.json").inner_text())
+    assert stix["type"] == "sighting" and stix["count"] == 3 and stix["sighting_of_ref"] == ids["c2"]
+    assert stix["where_sighted_refs"] == [stix["created_by_ref"]]
+    page.goto(server.url + f"/objects/{ids['c2']}")
+    expect(page.locator("table").filter(has_text="sighting ×3")).to_have_count(1)
+
+    page.get_by_role("link", name="Put it in a new report").click()
+    page.get_by_label("Report name").fill("LockBit infrastructure, March")
+    objects = page.get_by_label("Objects in the report (STIX ids, one per line)")
+    objects.fill(objects.input_value() + "\nindicator--00000000-0000-4000-8000-000000000000")
+    page.get_by_role("button", name="Publish the report").click()
+    expect(page.locator("#report-error")).to_contain_text("no object indicator--00000000-0000-4000-8000-000000000000")
+    objects = page.get_by_label("Objects in the report (STIX ids, one per line)")
+    objects.fill(f"{ids['c2']}\n{ids['lockbit']}")
+    page.get_by_role("button", name="Publish the report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("LockBit infrastructure, March")
+    refs = page.locator("dl.fields dd").filter(has_text="LockBit C2 server")
+    expect(refs.get_by_role("link")).to_have_text(["LockBit C2 server", "LockBit 3.0"])

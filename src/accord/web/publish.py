@@ -1,4 +1,5 @@
-"""Publishing from the browser: an indicator form (with live pattern validation) and bundle upload.
+"""Publishing from the browser: an indicator (with live pattern validation), a report holding objects,
+a sighting, and file upload.
 
 Both go through ``Hub.ingest`` (``via="web"``), the one write path, so TLP caps, authorship and
 validation are exactly those of every other producer.
@@ -34,16 +35,28 @@ def _audiences(request: Request, who: Who) -> list[str]:
     return ["", "org", *[f"group:{g}" for g in groups], "community", "federation", "public"]
 
 
+REPORT_FIELDS = ("name", "description", "report_types", "published", "object_refs", "tlp", "audience")
+SIGHTING_FIELDS = ("sighting_of_ref", "count", "first_seen", "last_seen", "here", "description", "tlp", "audience")
+
+
 def _form_page(request: Request, who: Who, status: int = 200, **ctx: Any) -> Response:
+    """The publish page; ``values``/``report``/``sighting`` refill a form, ``*error`` says what was wrong."""
     values = {"name": "", "pattern": "", "description": "", "indicator_types": "malicious-activity",
               "labels": "", "valid_from": "", "tlp": "amber", "audience": "", **ctx.pop("values", {})}  # fmt: skip
-    return page(request, who, "publish.html", status=status, values=values, audiences=_audiences(request, who),
-                indicator_types=INDICATOR_TYPES, error=ctx.pop("error", ""), **ctx)  # fmt: skip
+    report = {**dict.fromkeys(REPORT_FIELDS, ""), "report_types": "threat-report", "tlp": "amber",
+              **ctx.pop("report", {})}  # fmt: skip
+    sighting = {**dict.fromkeys(SIGHTING_FIELDS, ""), "count": "1", "here": "on", "tlp": "amber",
+                **ctx.pop("sighting", {})}  # fmt: skip
+    errors = {k: ctx.pop(k, "") for k in ("error", "report_error", "sighting_error", "upload_error")}
+    return page(request, who, "publish.html", status=status, values=values, report=report, sighting=sighting,
+                audiences=_audiences(request, who), indicator_types=INDICATOR_TYPES, **errors, **ctx)  # fmt: skip
 
 
 @router.get("/publish")
-def publish_form(request: Request, who: Me) -> Response:
-    return _form_page(request, who)
+def publish_form(request: Request, who: Me, attach: str = "", sighting_of: str = "") -> Response:
+    """The forms; ``?attach=ID`` starts a report holding that object, ``?sighting_of=ID`` a sighting of it."""
+    return _form_page(request, who, report={"object_refs": attach.strip()},
+                      sighting={"sighting_of_ref": sighting_of.strip()})  # fmt: skip
 
 
 @router.get("/publish/check-pattern")
@@ -67,13 +80,7 @@ def build_indicator(values: dict[str, str], stamp: str) -> dict[str, Any]:
         raise InvalidInput("the indicator needs a name")
     if not values["pattern"]:
         raise InvalidInput("the indicator needs a STIX pattern")
-    valid_from = stamp
-    if values["valid_from"]:
-        raw = values["valid_from"]
-        try:
-            valid_from = format_stix(parse(raw if raw.endswith("Z") else raw + ":00Z" if len(raw) == 16 else raw + "Z"))
-        except ValueError:
-            raise InvalidInput(f"valid from must be a date and time like 2024-05-01T12:00, got {raw!r}") from None
+    valid_from = _stamp(values["valid_from"], "valid from", stamp)
     obj: dict[str, Any] = {
         "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}", "created": stamp,
         "modified": stamp, "name": values["name"], "pattern": values["pattern"], "pattern_type": "stix",
@@ -104,6 +111,98 @@ async def publish_indicator(request: Request, who: Me) -> Response:
     if result.rejected:
         return _form_page(request, who, 422, values=values, error=result.errors[0].reason or "rejected")
     return redirect(f"/objects/{obj['id']}")
+
+
+def _stamp(raw: str, what: str, default: str | None) -> str | None:
+    """A ``datetime-local`` value (UTC) as a STIX timestamp; ``default`` when empty."""
+    if not raw:
+        return default
+    try:
+        return format_stix(parse(raw if raw.endswith("Z") else raw + ":00Z" if len(raw) == 16 else raw + "Z"))
+    except ValueError:
+        raise InvalidInput(f"{what} must be a date and time like 2024-05-01T12:00, got {raw!r}") from None
+
+
+def _visible_ids(request: Request, who: Who, ids: list[str], what: str) -> None:
+    """Refuse references to objects the publisher cannot see (absent and hidden ones read the same)."""
+    seen = hub_of(request).lookup(who.viewer, ids)
+    missing = [i for i in ids if i not in seen]
+    if missing:
+        raise InvalidInput(f"{what}: no object {', '.join(missing[:5])} that you can see")
+
+
+def build_report(values: dict[str, str], stamp: str) -> dict[str, Any]:
+    if not values["name"]:
+        raise InvalidInput("the report needs a name")
+    refs = list(dict.fromkeys(r.strip() for r in values["object_refs"].replace(",", "\n").splitlines() if r.strip()))
+    if not refs:
+        raise InvalidInput("a report holds at least one object: give STIX ids, one per line")
+    obj: dict[str, Any] = {
+        "type": "report", "spec_version": "2.1", "id": f"report--{uuid.uuid4()}", "created": stamp,
+        "modified": stamp, "name": values["name"], "published": _stamp(values["published"], "published", stamp),
+        "object_refs": refs,
+    }  # fmt: skip
+    if values["description"]:
+        obj["description"] = values["description"]
+    if types := _split(values["report_types"]):
+        obj["report_types"] = types
+    return obj
+
+
+def build_sighting(values: dict[str, str], stamp: str, own_identity: str | None) -> dict[str, Any]:
+    if not values["sighting_of_ref"]:
+        raise InvalidInput("say what was sighted: the STIX id of an indicator, malware, tool, …")
+    raw = values["count"] or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 999_999_999:
+        raise InvalidInput(f"count must be a whole number from 1 to 999,999,999, got {raw!r}")
+    obj: dict[str, Any] = {
+        "type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}", "created": stamp,
+        "modified": stamp, "sighting_of_ref": values["sighting_of_ref"], "count": int(raw),
+    }  # fmt: skip
+    first = _stamp(values["first_seen"], "first seen", None)
+    last = _stamp(values["last_seen"], "last seen", None)
+    if first and last and parse(last) < parse(first):
+        raise InvalidInput("last seen is before first seen")
+    obj.update({k: v for k, v in (("first_seen", first), ("last_seen", last)) if v})
+    if values["here"] == "on" and own_identity:
+        obj["where_sighted_refs"] = [own_identity]
+    if values["description"]:
+        obj["description"] = values["description"]
+    return obj
+
+
+async def _publish_one(request: Request, who: Who, form_name: str, fields: tuple[str, ...], build: Any) -> Response:
+    """Build one object from a posted form, check its references, ingest it, and show it (or the form again)."""
+    form = await form_of(request, who)
+    hub = hub_of(request)
+    values = {k: text(form, k) for k in fields}
+    try:
+        obj = build(values)
+        if obj["type"] == "report":
+            _visible_ids(request, who, obj["object_refs"], "object_refs")
+        else:
+            _visible_ids(request, who, [obj["sighting_of_ref"]], "sighting_of_ref")
+        opts = hub.options(tlp=values["tlp"] or None, audience=values["audience"] or None, via="web",
+                           source=who.viewer.source, keep_outcomes=True)  # fmt: skip
+        result = await run_in_threadpool(hub.ingest, who.viewer, [Item(0, obj)], opts)
+    except AccordError as exc:
+        return _form_page(request, who, exc.http_status, **{form_name: values, f"{form_name}_error": exc.message})
+    if result.rejected:
+        reason = result.errors[0].reason or "rejected"
+        return _form_page(request, who, 422, **{form_name: values, f"{form_name}_error": reason})
+    return redirect(f"/objects/{obj['id']}")
+
+
+@router.post("/publish/report")
+async def publish_report(request: Request, who: Me) -> Response:
+    return await _publish_one(request, who, "report", REPORT_FIELDS, lambda v: build_report(v, format_stix(now())))
+
+
+@router.post("/publish/sighting")
+async def publish_sighting(request: Request, who: Me) -> Response:
+    identity = who.viewer.org_identity
+    return await _publish_one(request, who, "sighting", SIGHTING_FIELDS,
+                              lambda v: build_sighting(v, format_stix(now()), identity))  # fmt: skip
 
 
 @router.post("/publish/bundle")
