@@ -138,7 +138,8 @@ def main() -> None:
             spy = sum(1 for f in result.findings if not any(p["name"].startswith("Other") for p in f.products))
             print(json.dumps({
                 "run": run, "artefacts": device.artefacts, "records": len(device.records),
-                "indicators_compiled": result.indicators_used, "findings": len(result.findings),
+                "indicators_known": result.indicators_known,
+                "indicators_compiled": result.indicators_compiled, "findings": len(result.findings),
                 "spyware_findings": spy, "planted_spyware_records": planted, "hits": result.hits,
                 "seconds": {"registry": round(t1 - t0, 2), "read_artefacts": round(t2 - t1, 2),
                             "compile_and_scan": round(t3 - t2, 2), "report": round(t4 - t3, 2),

@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from accord.detect.events import Event
 
 __all__ = [
@@ -187,16 +185,16 @@ def _domains(host: str) -> list[str]:
 class _Objects:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
-        self.seen: set[bytes] = set()
+        self.seen: set[str] = set()
 
     def add(self, obj: dict[str, Any]) -> None:
-        key = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        key = repr(obj)  # the objects below are always built with their keys in the same order
         if key not in self.seen:
             self.seen.add(key)
             self.objects[str(len(self.objects))] = obj
 
     def host(self, host: str) -> None:
-        ip = _ip(host)
+        ip = _ip(host) if (":" in host or host.replace(".", "").isdigit()) else None
         if ip is not None:
             self.add({"type": "ipv4-addr" if ip.version == 4 else "ipv6-addr", "value": str(ip)})
             self.add({"type": "domain-name", "value": str(ip)})

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import accord.detect
+from accord.detect.events import Event
 from accord.detect.sources import in_force
 from accord.errors import InvalidInput, NotFound
 from accord.spyware import artefact_list, mvt
@@ -116,7 +117,8 @@ class Finding:
 class CheckResult:
     device: DeviceData
     findings: list[Finding]
-    indicators_used: int
+    indicators_known: int  # spyware indicators the check knew (revoked and expired ones are never matched)
+    indicators_compiled: int  # those that could match this device's data, compiled by accord.detect
     indicators_rejected: list[tuple[str, str]]
     source: str
     events: int
@@ -139,15 +141,17 @@ def _confidence(object_type: str, key: str, indicators: list[dict[str, Any]]) ->
     return LEVELS[max(level, 0)], why
 
 
-def _strings(node: Any, out: set[str]) -> None:
-    if isinstance(node, str):
-        out.add(node)
-    elif isinstance(node, dict):
-        for v in node.values():
-            _strings(v, out)
-    elif isinstance(node, list):
-        for v in node:
-            _strings(v, out)
+def _held(events: list[Event]) -> set[str]:
+    """Every string an event object holds (top-level properties and one level of dictionaries)."""
+    out: set[str] = set()
+    for e in events:
+        for obj in e.objects.values():
+            for v in obj.values():
+                if isinstance(v, str):
+                    out.add(v)
+                elif isinstance(v, dict):
+                    out.update(x for x in v.values() if isinstance(x, str))
+    return out
 
 
 def run_check(
@@ -163,13 +167,11 @@ def run_check(
     started = time.perf_counter()
     when = at or now()
     events = [to_event(r, n + 1) for n, r in enumerate(device.records)]
-    usable = list(in_force(registry.indicators.values(), when))
-    in_force_count = len(usable)
+    known = registry.indicators.values()
     if prefilter:
-        held: set[str] = set()
-        for e in events:
-            _strings(e.objects, held)
-        usable = [i for i in usable if _needed(i, held)]
+        held = _held(events)
+        known = [i for i in known if _needed(i, held)]
+    usable = list(in_force(known, when))
     matcher = accord.detect.compile(usable)
     groups: dict[str, dict[str, Any]] = {}
     hits = 0
@@ -242,7 +244,8 @@ def run_check(
     return CheckResult(
         device,
         findings,
-        in_force_count,
+        len(registry.indicators),
+        len(matcher),
         list(matcher.rejected),
         source,
         len(events),

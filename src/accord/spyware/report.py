@@ -82,7 +82,7 @@ def build(
     else:
         summary = (
             f"No known spyware was found: {result.device.artefacts:,} artefacts from {len(result.device.records):,}"
-            f" records were checked against {result.indicators_used:,} spyware indicators."
+            f" records were checked against {result.indicators_known:,} spyware indicators."
         )
     device: dict[str, Any] = {
         "kind": "MVT results folder" if result.device.kind == "mvt" else "artefact list",
@@ -107,7 +107,8 @@ def build(
         "device": device,
         "indicators": {
             "source": result.source,
-            "used": result.indicators_used,
+            "known": result.indicators_known,
+            "compiled": result.indicators_compiled,
             "not_usable": [{"indicator": i, "reason": r} for i, r in result.indicators_rejected[:50]],
         },
         "mvt_notices": result.device.notices,
@@ -209,7 +210,7 @@ def render_html(report: dict[str, Any]) -> str:
     parts += [
         "<h2>About this check</h2>",
         f"<p>{_e(report['device']['artefacts'])} artefacts from {_e(report['device']['records'])} records were "
-        f"checked against {_e(ind['used'])} spyware indicators from {_e(ind['source'])}.</p>",
+        f"checked against {_e(ind['known'])} spyware indicators from {_e(ind['source'])}.</p>",
         f"<p>{_e(report['privacy'])}</p>",
     ]
     if report.get("shared"):
