@@ -233,7 +233,7 @@ def assert_same(pattern: str, data: list[dict], version: str) -> None:
     assert matches(pattern, data, version) is expected, (pattern, data)
 
 
-COMMON = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+COMMON = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @COMMON
@@ -248,7 +248,7 @@ def test_same_answer_as_the_reference_2_1(pattern: str, world: list[dict]) -> No
     assert_same(pattern, as_bundles(world), "2.1")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(pattern=observations, world=worlds())
 def test_single_observations_same_answer_2_1(pattern: str, world: list[dict]) -> None:
     assert_same(pattern, as_bundles(world), "2.1")
