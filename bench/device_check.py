@@ -7,7 +7,8 @@ indicators compiled by ``accord.detect``, every artefact scanned, findings corre
 
 (``/tmp/wl`` made by ``python3 ../shared/bench/gen_workload.py --out /tmp/wl --seed 42 --n-atomic 100000
 --n-rich 1000 --n-events 100000 --hit-rate 0.001``.) It prints figures; it asserts nothing. The aim is
-under 5 seconds for the whole check.
+under 5 seconds for the whole check (``device_check_total``, wall clock; ``device_check_cpu`` is the
+processor time it used, which a busy machine does not inflate).
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def main() -> None:
             t0 = time.perf_counter()
             reg = Registry.from_objects(objs)
             t1 = time.perf_counter()
+            c1 = time.process_time()
             device = check.read_device(lst)
             t2 = time.perf_counter()
             result = check.run_check(device, reg, source="benchmark")
@@ -135,6 +137,7 @@ def main() -> None:
             doc = report.build(result, [])
             report.render_html(doc)
             t4 = time.perf_counter()
+            c4 = time.process_time()
             spy = sum(1 for f in result.findings if not any(p["name"].startswith("Other") for p in f.products))
             print(json.dumps({
                 "run": run, "artefacts": device.artefacts, "records": len(device.records),
@@ -143,7 +146,7 @@ def main() -> None:
                 "spyware_findings": spy, "planted_spyware_records": planted, "hits": result.hits,
                 "seconds": {"registry": round(t1 - t0, 2), "read_artefacts": round(t2 - t1, 2),
                             "compile_and_scan": round(t3 - t2, 2), "report": round(t4 - t3, 2),
-                            "device_check_total": round(t4 - t1, 2)},
+                            "device_check_total": round(t4 - t1, 2), "device_check_cpu": round(c4 - c1, 2)},
             }))  # fmt: skip
 
 
