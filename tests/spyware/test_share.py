@@ -155,3 +155,16 @@ def test_anonymous_sightings_carry_days_not_times() -> None:
     (red,) = sightings({**{k: v for k, v in body.items() if k != "anonymous"}, "share_with": "H"}, anonymous=False)
     assert red["first_seen"] == "2024-05-01T10:11:12.345Z" and red["object_marking_refs"] == [RED]
     assert anon["id"] != red["id"] and "created_by_ref" not in anon
+
+
+def test_check_reads_a_taxii_collection(served) -> None:
+    base, hub, seen = served
+    seed_small(hub, ())
+    tokens = people(hub)
+    coll = hub.add_collection(hub.viewer_as(None), "Everything")["id"]
+    url = f"{base}/taxii2/api/collections/{coll}/"
+    doc = _run(["check-device", str(MVT / "androidqf"), "--hub", url, "--token", tokens["journalist@news.example"],
+                "--json"])  # fmt: skip
+    assert [f["values"] for f in doc["findings"]] == [["com.malware.blah"]]
+    assert doc["findings"][0]["products"][0]["label"] == "Pegasus (NSO group)"
+    assert all(r["method"] == "GET" and r["body"] == b"" and r["path"].startswith("/taxii2/") for r in seen)
