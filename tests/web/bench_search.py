@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from accord.api.app import create_app  # noqa: E402
 from accord.hub import Hub  # noqa: E402
 from accord.stix.reader import Item  # noqa: E402
-from conftest import settings_for  # noqa: E402
+from web.conftest import settings_for  # noqa: E402
 
 LEVELS = ("clear", "green", "amber", "red")
 AUDIENCES = {"clear": "public", "green": "community", "amber": "community", "red": "org"}

@@ -21,12 +21,18 @@ from typing import Any
 import httpx
 import pytest
 
+from accord.config import Settings
 from accord.hub import Hub
-from conftest import settings_for  # noqa: F401  (re-exported for docs/screenshots/take.py)
 from web.community import Community, build
 
 CHROMIUM = os.environ.get("ACCORD_TEST_CHROMIUM", "/usr/bin/chromium")
 START_TIMEOUT = 30.0
+
+
+def settings_for(url: str) -> Settings:
+    """The environment's settings with another database (not imported from tests/conftest.py: a test
+    folder's own conftest module may shadow that name)."""
+    return Settings(**{**Settings.from_env().__dict__, "database_url": url})
 
 
 def free_port() -> int:

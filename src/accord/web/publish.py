@@ -25,6 +25,7 @@ from accord.web.render import WebRoute, page, redirect
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Me = Annotated[Who, Depends(current)]
 MAX_PATTERN = 10_000
+SHOWN_OUTCOMES = 1000
 INDICATOR_TYPES = ("anomalous-activity", "anonymization", "benign", "compromised", "malicious-activity",
                    "attribution", "unknown")  # fmt: skip
 
@@ -228,8 +229,9 @@ async def publish_bundle(request: Request, who: Me) -> Response:
     except AccordError as exc:
         return _form_page(request, who, exc.http_status, upload_error=exc.message,
                           upload_values={"tlp": tlp, "audience": audience})  # fmt: skip
-    names = {}
-    shown = [o for o in result.outcomes if o.id and o.status != "rejected"]
-    if shown:
-        names = hub.lookup(who.viewer, [o.id for o in shown[:1000] if o.id])
-    return page(request, who, "publish_result.html", filename=upload.filename, result=result, names=names)
+    # Every rejected object, and the first SHOWN_OUTCOMES of the others (a file may hold a million).
+    stored = [o for o in result.outcomes if o.status != "rejected"]
+    shown = sorted([*result.errors, *stored[:SHOWN_OUTCOMES]], key=lambda o: o.index)
+    names = hub.lookup(who.viewer, [o.id for o in stored[:SHOWN_OUTCOMES] if o.id])
+    return page(request, who, "publish_result.html", filename=upload.filename, result=result, names=names,
+                shown=shown, hidden=len(stored) - min(len(stored), SHOWN_OUTCOMES))  # fmt: skip
