@@ -69,7 +69,7 @@ LITERALS = [
     "t'2016-01-01T00:00:00.5Z'",
 ]
 ORDERABLE = [lit for lit in LITERALS if lit not in ("true", "false")]
-LIKES = ["'fo%'", "'_oo'", "'%'", "'f\u00f6%'", "'%o'", "'1.2.%'", "'f_o'"]
+LIKES = ["'fo%'", "'_oo'", "'%'", "'f\u00f6%'", "'%o'", "'1.2.%'", "'f_o'", "'%o%'", "'foo'", "''", "'%%'", "'f%o'"]
 REGEXES = ["'^fo+'", "'o'", "'[0-9]+'", "'^(f|F)o'", "'^.{3}'", "'\u00f6'", "'x*'"]
 NETS = ["'1.2.3.0/24'", "'1.2.0.0/16'", "'1.2.3.4/32'", "'10.0.0.0/8'", "'1.2.3.4'"]
 SETS = ["(1, 2)", "('foo', 'bar')", "(1, 2.5)", "()", "(true)", "(h'0102', b'Zm9v')", "(1, 'foo')",
@@ -252,3 +252,24 @@ def test_same_answer_as_the_reference_2_1(pattern: str, world: list[dict]) -> No
 @given(pattern=observations, world=worlds())
 def test_single_observations_same_answer_2_1(pattern: str, world: list[dict]) -> None:
     assert_same(pattern, as_bundles(world), "2.1")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    operand=st.text(alphabet="ab%_\n\u00e9.", max_size=5),
+    value=st.text(alphabet="ab\n\u00e9e\u0301.", max_size=6),
+    negated=st.booleans(),
+)
+def test_like_same_answer_as_the_reference(operand: str, value: str, negated: bool) -> None:
+    quoted = operand.replace("\\", "\\\\").replace("'", "\\'")
+    pattern = f"[a:y {'NOT ' if negated else ''}LIKE '{quoted}']"
+    world = [
+        {
+            "type": "observed-data",
+            "first_observed": "2016-01-01T00:00:00Z",
+            "last_observed": "2016-01-01T00:00:00Z",
+            "number_observed": 1,
+            "objects": {"0": {"type": "a", "y": value}},
+        }
+    ]
+    assert_same(pattern, world, "2.0")

@@ -53,6 +53,10 @@ SAME = [
     ("[x:v LIKE 'abc']", "abc\n", True),
     ("[x:v LIKE 'a%c']", "a\nc", False),
     ("[x:v LIKE 'a_c']", "a\u00e9c", True),
+    ("[x:v LIKE '%.%']", "", False),
+    ("[x:v LIKE '%o%']", "foo\n", True),
+    ("[x:v LIKE '%o']", "o\no", False),
+    ("[x:v LIKE 'fo%']", "fo\n", True),
     ("[x:v MATCHES '^a.c']", "a\nc", False),
     ("[x:v MATCHES 'f\u00f6o']", "fo\u0308o", True),  # both sides NFC-normalised
     ("[x:v ISSUBSET '10.0.0.0/8']", "10.1.2.3", True),

@@ -263,7 +263,27 @@ def _like(operand: str, negated: bool) -> Predicate:
         else:
             parts.append(f"\\x{{{ord(c):x}}}")
     parts.append(")\\n?\\z")
-    run = compile_regex("".join(parts), "LIKE")
+    core = operand.strip("%")
+    if "_" in operand or "%" in core or "\n" in core:
+        run = compile_regex("".join(parts), "LIKE")
+    else:
+        # 'x', 'x%', '%x', '%x%': plain string tests, same meaning as the regex ('%' never spans a
+        # newline; one final newline is allowed)
+        starts, ends = operand.startswith("%"), operand.endswith("%") and operand != "%"
+        if starts and ends:
+            test = lambda w: core in w  # noqa: E731
+        elif starts:
+            test = (lambda w: w.endswith(core)) if core else (lambda w: True)
+        elif ends:
+            test = lambda w: w.startswith(core)  # noqa: E731
+        else:
+            test = core.__eq__
+
+        def run(text: str) -> bool:  # type: ignore[misc]
+            if text.endswith("\n"):
+                text = text[:-1]
+            return "\n" not in text and test(text)
+
     binary_ok = all(ord(c) < 256 for c in operand)
 
     def like(v: Any) -> bool:
