@@ -222,11 +222,10 @@ def _re2_search(regex: Any) -> Callable[[Any], bool]:
     search = regex.search
 
     def run(text: Any) -> bool:
+        # searching the UTF-8 bytes is the same search as on the str (the regex is compiled for
+        # UTF-8) without the wrapper's offset bookkeeping; a lone surrogate reads as one character
         if type(text) is str:
-            try:
-                return search(text) is not None
-            except UnicodeEncodeError:  # lone surrogates: RE2 reads each as one character
-                return search(text.encode("utf-8", "surrogatepass")) is not None
+            text = text.encode("utf-8", "surrogatepass")
         return search(text) is not None
 
     return run
