@@ -37,6 +37,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import collective_action  # noqa: E402  (demo/collective_action.py: disruption actions, incidents, norms)
+import spyware_registry  # noqa: E402  (demo/spyware_registry.py: the spyware registry's vendors and products)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SHARED = Path(os.environ.get("ACCORD_SHARED_DATA", "/work/shared/data"))
@@ -630,6 +631,9 @@ DATASETS: list[tuple[str, str, str | None, str | None, str]] = [
      "Exercise: CERT-Lowlands' own attribution of NotPetya, shown beside the governments' (never merged)"),
     ("police-red-exercise-seizure.json", POLICE, "red", f"group:{TASKFORCE}",
      "Exercise: seizure of the task force's affiliate server; its indicators expire (new versions)"),
+    ("spyware-registry-public.json", NGO, "clear", "public",
+     "Accord's spyware registry for nine vendors (MISP galaxy surveillance-vendor, corrected): products, exploits, "
+     "investigations, US Entity List export controls; Amnesty's Pegasus malware linked to NSO Group's Pegasus"),
 ]  # fmt: skip
 
 
@@ -673,6 +677,8 @@ def build(shared: Path) -> dict[Path, bytes]:
     for name, objects in build_members(pegasus).items():
         out[Path("data") / name] = dump(bundle(name, objects))
     for name, objects in collective_action.files().items():
+        out[Path("data") / name] = dump(bundle(name, objects))
+    for name, objects in spyware_registry.files().items():
         out[Path("data") / name] = dump(bundle(name, objects))
     manifest = {
         "organisations": ORGANISATIONS,
