@@ -143,3 +143,17 @@ def test_shipped_seed_links_every_file(sqlite_hub: Hub) -> None:
     assert len(reg.indicators) == sum(f.indicators for f in report.files)
     pegasus = reg.show("Pegasus")[0]
     assert pegasus["vendors"][0]["name"] == "NSO group" and "CVE-2021-30860" in pegasus["exploits"]
+
+
+def test_ofac_designations_from_the_sanctions_import_reach_the_vendors(sqlite_hub: Hub) -> None:
+    hub = sqlite_hub
+    seed_small(hub, ())
+    csv = (SPYWARE.parent / "sanctions" / "ofac-sdn-cyber-2024-05-03.csv").read_bytes()
+    hub.import_sanctions(hub.viewer_as(None), csv, list_date="2024-05-03")
+    reg = hub.spyware_registry(hub.viewer_as(None))
+    for vendor in ("Cytrox", "Intellexa"):
+        status = reg.show(vendor)[0]["regulatory_status"]
+        authorities = {a for r in status for a in r["authorities"]}
+        assert {"US-OFAC", "US-BIS"} <= authorities, (vendor, status)
+        assert any(r["date"].startswith("2024-03-05") for r in status)
+    assert not [r for r in reg.show("NSO group")[0]["regulatory_status"] if "US-OFAC" in r["authorities"]]
