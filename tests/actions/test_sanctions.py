@@ -122,3 +122,22 @@ def test_import_respects_audience_and_refuses_other_files(hub: Hub) -> None:
         hub.import_sanctions(hub.viewer_as("Bank"), b"a,b,c\n", list_date="2024-05-03")
     with pytest.raises(InvalidInput, match="not a date"):
         hub.import_sanctions(hub.viewer_as("Bank"), SDN.read_bytes(), list_date="May 2024")
+
+
+def test_full_list_keeps_cyber_entries_and_what_they_are_linked_to(hub: Hub) -> None:
+    community(hub)
+    extra = [
+        '99001,NET PEYGARD SAMAVAT COMPANY,-0-,IRAN-HR,-0-,-0-,-0-,-0-,-0-,-0-,-0-,"Website peygard.example."',
+        '99002,"SOMEONE, Unrelated",individual,SDGT,-0-,-0-,-0-,-0-,-0-,-0-,-0-,"DOB 1970."',
+    ]
+    data = (SDN.read_text().rstrip("\n") + "\n" + "\n".join(extra) + "\n\x1a").encode()
+    entries, skipped = sanctions.parse_sdn(data)
+    assert len(entries) == 244 and skipped == 1
+    out = hub.import_sanctions(hub.viewer_as("NCC"), data, list_date="2024-05-03")
+    assert out["unresolved_links"] == [] and out["rejected"] == 0
+    rels = _rels(hub, hub.viewer_as("Uni"))
+    assert (sanctions.identity_id("24003"), "related-to", sanctions.identity_id("99001")) in rels
+    peygard = hub.get(hub.viewer_as("Uni"), sanctions.identity_id("99001"))["object"]
+    assert peygard["x_accord_sanctions"][0]["programs"] == ["IRAN-HR"]
+    with pytest.raises(InvalidInput, match="appears twice"):
+        sanctions.parse_sdn(data + b"\n" + extra[0].encode())

@@ -2,8 +2,9 @@
 
 ``parse_sdn`` reads OFAC's ``sdn.csv`` (no header — a header row is tolerated —, ``-0-`` for null,
 programs packed as ``CYBER2] [ELECTION-EO13848``, remarks packing aliases, e-mail addresses, digital
-currency addresses and ``Linked To:`` separated by ``; ``). OFAC cuts long remarks off; the cut-off
-last item is dropped (and reported) rather than turned into a wrong address.
+currency addresses and ``Linked To:`` separated by ``; ``) and keeps the CYBER-program entries and the
+entries of other programs they are linked to. OFAC cuts long remarks off; the cut-off last item is
+dropped (and reported) rather than turned into a wrong address.
 
 ``build`` turns the entries into STIX with ids derived from the SDN entry number (and from the address
 for indicators), so importing a newer list gives new versions of what changed and never duplicates:
@@ -118,10 +119,22 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")  # OFAC's files are Windows-1252
 
 
+def _entry(row: list[str], ent_num: str, name: str, programs: list[str]) -> SdnEntry:
+    entry = SdnEntry(ent_num, name, _null(row[2]), programs, _null(row[4]))
+    _parse_remarks(entry, _null(row[11]))
+    return entry
+
+
+def _key(name: str) -> str:
+    return name.upper().rstrip(".")
+
+
 def parse_sdn(data: bytes) -> tuple[list[SdnEntry], int]:
-    """Every CYBER-program entry of an SDN CSV, and how many entries of other programs were skipped."""
+    """The CYBER-program entries of an SDN CSV, plus the entries of other programs they are ``Linked To``
+    (so a full list resolves links such as Evil Corp's leader to the FSB); and how many entries were left
+    out."""
     entries: list[SdnEntry] = []
-    skipped = 0
+    others: dict[str, tuple[list[str], str, str, list[str]]] = {}
     seen: set[str] = set()
     for line_no, row in enumerate(csv.reader(io.StringIO(_decode(data))), start=1):
         if not row or (len(row) == 1 and row[0].strip() in ("", "\x1a")):
@@ -137,19 +150,20 @@ def parse_sdn(data: bytes) -> tuple[list[SdnEntry], int]:
         name = _null(row[1])
         if name is None:
             raise InvalidInput(f"line {line_no}: SDN entry {ent_num} has no name")
-        programs = [p.strip() for p in (_null(row[3]) or "").strip("[] ").split("] [") if p.strip()]
-        if not any(p.upper().startswith("CYBER") for p in programs):
-            skipped += 1
-            continue
         if ent_num in seen:
             raise InvalidInput(f"line {line_no}: SDN entry {ent_num} appears twice")
         seen.add(ent_num)
-        entry = SdnEntry(ent_num, name, _null(row[2]), programs, _null(row[4]))
-        _parse_remarks(entry, _null(row[11]))
-        entries.append(entry)
+        programs = [p.strip() for p in (_null(row[3]) or "").strip("[] ").split("] [") if p.strip()]
+        if any(p.upper().startswith("CYBER") for p in programs):
+            entries.append(_entry(row, ent_num, name, programs))
+        else:
+            others[_key(name)] = (row, ent_num, name, programs)
     if not entries:
         raise InvalidInput("no CYBER-program entries in this file; expected OFAC's sdn.csv (or its cyber rows)")
-    return entries, skipped
+    cyber = {_key(e.name) for e in entries}
+    linked = {_key(n) for e in entries for n in e.linked_to} - cyber
+    entries += [_entry(*others[k]) for k in sorted(linked) if k in others]
+    return entries, len(others) - len(linked & others.keys())
 
 
 @cache
