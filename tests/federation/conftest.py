@@ -25,8 +25,8 @@ import pytest
 import uvicorn
 
 from accord.api.app import create_app
+from accord.config import Settings
 from accord.hub import Hub
-from conftest import settings_for
 
 WAIT = 60  # seconds: upper bound for a server to start or stop
 
@@ -90,7 +90,10 @@ def setup_partner(hub: Hub, name: str, partners: list[str]) -> Partner:
 
 
 def sqlite_hub_at(path: Path) -> Hub:
-    h = Hub(settings_for(f"sqlite:///{path}"))
+    # Settings built here rather than with tests/conftest.py's helper: another folder's conftest module
+    # (one not in a package) can shadow the name ``conftest``.
+    base = Settings.from_env()
+    h = Hub(Settings(**{**base.__dict__, "database_url": f"sqlite:///{path}"}))
     h.init()
     return h
 

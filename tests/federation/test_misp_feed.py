@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from accord.hub import Hub
 from accord.store.schema import object_grant, stix_object
-from conftest import DATA
 
 from .conftest import static_http
 
+DATA = Path(__file__).parent.parent / "data"
 FEEDS = DATA / "misp" / "feeds"
 KEYS = ("pages", "received", "known", "added", "new_version", "rejected", "error")
 

@@ -142,10 +142,6 @@ class _Run:
             if len(self.report.errors) < KEEP_ERRORS:
                 self.report.errors.append(f"{o.id or 'element ' + str(o.index)}: {o.reason}")
 
-    def renew(self) -> None:
-        with self.hub.engine.begin() as conn:
-            store.renew(conn, self.feed["pk"], self.worker, now() + LEASE)
-
     # -- TAXII ----------------------------------------------------------------------------------
 
     def taxii(self) -> None:
