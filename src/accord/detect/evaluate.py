@@ -257,6 +257,18 @@ def compile_observation(obs: ast.Observation, *, stix_version: str = "2.1") -> O
     expr = obs.expr
     has_exists = any(c.exists for c in comps.values())
     exact = any(c.risky for c in comps.values()) or (has_exists and not isinstance(expr, ast.Comparison))
+    if exact and isinstance(expr, ast.Comparison) and comps[id(expr)].test is not None:
+        c = comps[id(expr)]
+        test, typ = c.test, c.type
+
+        def single_all_roots(objects: dict) -> bool:
+            found = False
+            for obj in objects.values():  # every root, even after a hit: the reference fails on any
+                if isinstance(obj, dict) and obj.get("type") == typ and test(obj, objects):
+                    found = True
+            return found
+
+        return single_all_roots
     if exact:
         evaluate_exact = _exact(expr, comps)
         return lambda objects: evaluate_exact(objects) is not None
