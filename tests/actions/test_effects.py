@@ -72,3 +72,26 @@ def test_targeted_indicator_is_expired_directly(hub: Hub) -> None:
     assert hub.ingest(hub.viewer_as("NCC"), items(act), hub.options(audience="community")).added == 1
     obj = hub.get(hub.viewer_as("Uni"), ind["id"])["object"]
     assert obj["valid_until"] == act["action_date"] and "expired-sinkhole" in obj["labels"]
+
+
+def test_revoking_the_action_restores_the_indicators(hub: Hub) -> None:
+    objs = _setup(hub)
+    first = action([objs["infra"]["id"]], types=("takedown",), date="2024-02-20T00:00:00.000Z", level="amber")
+    second = action([objs["ind2"]["id"]], types=("sinkhole",), date="2024-02-19T12:00:00.000Z", level="amber")
+    ncc = hub.viewer_as("NCC")
+    hub.ingest(ncc, items(first), hub.options(audience="group:taskforce"))
+    hub.ingest(ncc, items(second), hub.options(audience="group:taskforce"))
+    police = hub.viewer_as("Police")
+    assert hub.get(police, objs["ind2"]["id"])["object"][PROVENANCE] == [first["id"], second["id"]]
+    hub.revoke_object(ncc, first["id"])
+    ind1 = hub.get(police, objs["ind1"]["id"], all_versions=True)
+    assert len(ind1["versions"]) == 3
+    restored = ind1["object"]
+    assert "valid_until" not in restored and PROVENANCE not in restored and "labels" not in restored
+    assert {k: v for k, v in restored.items() if k != "modified"} == {
+        k: v for k, v in objs["ind1"].items() if k != "modified"
+    } | {"created_by_ref": restored["created_by_ref"]}
+    # ind2 is still held expired by the sinkhole, which was not revoked.
+    ind2 = hub.get(police, objs["ind2"]["id"])["object"]
+    assert ind2[PROVENANCE] == [second["id"]] and ind2["valid_until"] == "2024-02-19T12:00:00.000Z"
+    assert hub.impact(police)["total"]["actions"] == 1

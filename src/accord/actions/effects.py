@@ -12,6 +12,10 @@ audiences, so nobody sees more than before.
 What the effect reveals is bounded by the action: only indicators the action's publisher can see are
 touched; a planned action changes nothing; and an indicator is changed only when its TLP is at least as
 strict as the action's (a TLP:RED takedown does not announce itself on a TLP:CLEAR indicator).
+
+An action that is revoked, or whose new version says it was ``planned`` or ``cancelled`` after all, has its
+effect undone: each indicator it expired gets a new version as it was before (unless another action
+still holds it expired).
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ class ActionTap:
             if isinstance(obj, dict) and obj.get("type") == DISRUPTION_ACTION:
                 kinds = obj.get("action_types")
                 if isinstance(kinds, list) and INFRASTRUCTURE_ACTIONS.intersection(map(str, kinds)):
-                    self.actions.append(obj)
+                    self.actions.append(obj)  # revoked ones too: their effects are undone
             yield item
 
 
@@ -59,7 +63,7 @@ class ActionTap:
 class Effect:
     action: str
     indicator: str
-    outcome: str  # expired | skipped
+    outcome: str  # expired | restored | skipped
     reason: str = ""
 
 
@@ -73,6 +77,7 @@ class EffectsReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"expired": self.expired,
+                "restored": [e.indicator for e in self.effects if e.outcome == "restored"],
                 "skipped": [{"indicator": e.indicator, "action": e.action, "reason": e.reason}
                             for e in self.effects if e.outcome == "skipped"]}  # fmt: skip
 
@@ -157,15 +162,53 @@ def _expire_one(conn: Connection, viewer: Viewer, action: dict[str, Any], indica
         "labels": list(dict.fromkeys([*(data.get("labels") or ()), label])),
         PROVENANCE: [*(data.get(PROVENANCE) or ()), aid],
     }
+    refused = _publish(conn, row, new, aid, f"{label} by {aid}", options)
+    if refused:
+        return Effect(aid, indicator_id, "skipped", refused)
+    return Effect(aid, indicator_id, "expired", label)
+
+
+def _publish(conn: Connection, row: dict[str, Any], new: dict[str, Any], aid: str, source: str,
+             options: IngestOptions) -> str | None:  # fmt: skip
+    """Ingest a new version for every holder of the indicator, to its audiences; why the owner's failed."""
     for org_pk, kind, group in _grants(conn, row["pk"]):
         who = _publisher(conn, org_pk, aid)
-        opts = IngestOptions(audience=Audience(kind, group if kind == GROUP else None), via="effect",
-                             source=f"{label} by {aid}", default_tlp=options.default_tlp,
-                             max_object_bytes=options.max_object_bytes)  # fmt: skip
+        opts = IngestOptions(audience=Audience(kind, group if kind == GROUP else None), via="effect", source=source,
+                             default_tlp=options.default_tlp, max_object_bytes=options.max_object_bytes)  # fmt: skip
         result: IngestResult = ingest_items(conn, who, [Item(0, new)], opts)
         if result.rejected and org_pk == row["owner_org_pk"]:
-            return Effect(aid, indicator_id, "skipped", result.errors[0].reason or "refused by ingest")
-    return Effect(aid, indicator_id, "expired", label)
+            return result.errors[0].reason or "refused by ingest"
+    return None
+
+
+def _restore_one(conn: Connection, viewer: Viewer, action: dict[str, Any], indicator_id: str,
+                 options: IngestOptions) -> Effect:  # fmt: skip
+    """Undo what a (now revoked) action did to one indicator: a new version as it was before."""
+    aid = action["id"]
+    row = store.current(conn, visible(viewer), indicator_id)
+    if row is None or row["revoked"] or aid not in (row["data"].get(PROVENANCE) or ()):
+        return Effect(aid, indicator_id, "skipped", "not expired by this action")
+    data = row["data"]
+    before = None  # the last version before this action touched the indicator
+    for version in store.versions(conn, EVERYTHING, indicator_id):
+        if aid in (version["data"].get(PROVENANCE) or ()):
+            break
+        before = version["data"]
+    remaining = [r for r in data.get(PROVENANCE) or () if r != aid]
+    new = {k: v for k, v in data.items() if k not in ("valid_until", PROVENANCE, "labels")}
+    new["modified"] = format_stix(now())
+    if version_key(new["modified"]) <= version_key(data.get("modified") or data["created"]):
+        return Effect(aid, indicator_id, "skipped", "its current version is dated in the future")
+    if remaining:  # another action still holds it expired
+        new["valid_until"], new[PROVENANCE] = data["valid_until"], remaining
+    elif before is not None and "valid_until" in before:
+        new["valid_until"] = before["valid_until"]
+    own = set((before or {}).get("labels") or ())
+    labels = [lb for lb in data.get("labels") or () if not lb.startswith("expired-") or lb in own or remaining]
+    if labels:
+        new["labels"] = labels
+    refused = _publish(conn, row, new, aid, f"restored: {aid} was revoked", options)
+    return Effect(aid, indicator_id, "skipped", refused) if refused else Effect(aid, indicator_id, "restored")
 
 
 def apply(conn: Connection, publisher: Viewer, tap: ActionTap, result: IngestResult,
@@ -176,11 +219,15 @@ def apply(conn: Connection, publisher: Viewer, tap: ActionTap, result: IngestRes
         return report
     refused = {o.id for o in result.errors}
     for action in tap.actions:
-        if action["id"] in refused or action.get("revoked") or action.get("status") in ("planned", "cancelled"):
+        if action["id"] in refused:
             continue
         current = store.current(conn, EVERYTHING, action["id"])
         if current is None or current["data"].get("modified") != action.get("modified"):
             continue  # an older version arriving late changes nothing
+        undo = bool(action.get("revoked")) or action.get("status") in ("planned", "cancelled")
         for indicator_id in linked_indicators(conn, publisher, action):
-            report.effects.append(_expire_one(conn, publisher, action, indicator_id, options))
+            if undo:
+                report.effects.append(_restore_one(conn, publisher, action, indicator_id, options))
+            else:
+                report.effects.append(_expire_one(conn, publisher, action, indicator_id, options))
     return report
