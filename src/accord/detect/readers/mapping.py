@@ -48,6 +48,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -418,18 +419,30 @@ class Mapping:
 
     def event(self, rec: dict[str, Any], line: int, source: dict[str, Any], kind: str | None = None) -> Event:
         """Build the Event of one parsed record (raises MalformedLine / UnknownRecord)."""
-        r = self.record_for(rec, kind)
+        r = None
+        if kind is None and self.select is not None and self.select[1] is None:  # the common case, inline
+            value = rec.get(self.select[0])
+            if value.__class__ is str:
+                r = self.records.get(value)
+        if r is None:
+            r = self.record_for(rec, kind)
         ts = None
-        if self.timestamp is not None:
-            v = rec.get(self.timestamp[0])
-            if v is None and self.timestamp[1] is not None:
-                v = _walk(rec, self.timestamp[1])
+        tsg = self.timestamp
+        if tsg is not None:
+            v = rec.get(tsg[0])
+            if v is None and tsg[1] is not None:
+                v = _walk(rec, tsg[1])
             if v is None or v == "":
-                raise MalformedLine(f"no timestamp (field {self.timestamp[0]!r})")
+                raise MalformedLine(f"no timestamp (field {tsg[0]!r})")
             try:
-                ts = parse_time(v, self.timestamp_format)
+                if v.__class__ is str and self.timestamp_format == "auto" and v.find("-", 1) > 0:
+                    ts = datetime.fromisoformat(v)  # ISO 8601, inline
+                    if ts.tzinfo is None:
+                        ts = ts.replace(tzinfo=UTC)
+                else:
+                    ts = parse_time(v, self.timestamp_format)
             except (ValueError, OverflowError, OSError):
-                raise MalformedLine(f"field {self.timestamp[0]!r}: unparseable timestamp {v!r}") from None
+                raise MalformedLine(f"field {tsg[0]!r}: unparseable timestamp {v!r}") from None
         if r.prepare is not None:
             r.prepare(rec)
         objects = r.build(rec)
