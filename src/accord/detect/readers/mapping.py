@@ -912,8 +912,8 @@ def _type_matches(o: _Object, otype: str) -> bool:
 
 
 def _object_verbatim(r: _Record, o: _Object, steps: tuple[str, ...], depth: int) -> bool:
-    if depth > 8:
-        return False
+    if depth > 8 or steps == ("type",):
+        return False  # every object has a type, and it never comes from the line
     for p in o.props:
         path = p.path
         n = min(len(path), len(steps))
