@@ -141,7 +141,7 @@ def public_actions() -> list[dict[str, Any]]:
             partner_refs=who("ofac", "fcdo", "dfat", "europol"),
             lead_countries=["GB", "US"],
             partner_countries=["AU"],
-            regions=["europe", "northern-america", "australia-and-new-zealand"],
+            regions=["europe", "northern-america", "australia-new-zealand"],
             target_refs=[LOCKBIT_ACTOR, LOCKBIT_MALWARE],
             legal_basis=[
                 "Executive Order 13694, as amended (program CYBER2)",
@@ -205,7 +205,7 @@ def public_actions() -> list[dict[str, Any]]:
             ],
             lead_refs=who("fcdo", "ofac", "dfat"),
             lead_countries=["GB", "US", "AU"],
-            regions=["europe", "northern-america", "australia-and-new-zealand"],
+            regions=["europe", "northern-america", "australia-new-zealand"],
             target_refs=[EVIL_CORP_ACTOR, INDRIK_SPIDER, LOCKBIT_ACTOR],
             legal_basis=["The Cyber (Sanctions) (EU Exit) Regulations 2020", "Executive Order 13694, as amended"],
             outcomes={"designations": 25, "indictments": 1},

@@ -104,3 +104,16 @@ def test_actor_timeline(hub: Hub) -> None:
     assert dates == ["2024-02-20", "2024-02-21", "2024-10-01"]
     with pytest.raises(NotFound):
         hub.actor_timeline(hub.viewer_as("Uni"), "Secret Crew")
+
+
+def test_regions_come_from_countries_when_not_declared(hub: Hub) -> None:
+    community(hub)
+    target = intrusion_set("Scam Ring")
+    hub.ingest(hub.viewer_as("NCC"), items(target), hub.options(audience="public"))
+    ng = action([target["id"]], types=("arrest",), level="green", lead_countries=["NG"], partner_countries=["KE", "GB"],
+                outcomes={"arrests": 7})  # fmt: skip
+    hub.ingest(hub.viewer_as("NCC"), items(ng), hub.options(audience="community"))
+    regions = {g["region"]: g for g in hub.impact(hub.viewer_as("Uni"), by="region", period="all")["groups"]}
+    assert set(regions) == {"africa", "europe"} and regions["africa"]["counts"] == {"arrests": 7}
+    subs = {g["subregion"] for g in hub.impact(hub.viewer_as("Uni"), by="subregion", period="all")["groups"]}
+    assert subs == {"western-africa", "eastern-africa", "northern-europe"}

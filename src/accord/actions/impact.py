@@ -1,7 +1,8 @@
 """Impact totals and per-actor timelines, computed only from the disruption actions a viewer can see.
 
-``totals`` groups visible actions by region, country, partner, actor or action type, and by year or
-quarter, and adds up their outcome counts. Amounts are kept per currency and per kind (assets seized,
+``totals`` groups visible actions by region (as declared, else the continent-level UN M49 regions of
+their countries), sub-region, country, partner, actor or action type, and by year or quarter, and adds
+up their outcome counts. Amounts are kept per currency and per kind (assets seized,
 rewards offered, losses prevented): different currencies are never added together. An action counts
 once in each group it belongs to (an action led by GB and NL counts for both countries), so groups are
 not additive; ``total`` counts every visible action once.
@@ -15,8 +16,11 @@ or anything a visible relationship ties to it (its members, its malware, its inf
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,7 +31,7 @@ from accord.stix.extensions import AMOUNT_FIELDS, COUNT_FIELDS, DISRUPTION_ACTIO
 from accord.stix.timestamps import parse
 from accord.store import objects as store
 
-DIMENSIONS = ("region", "country", "partner", "actor", "type")
+DIMENSIONS = ("region", "subregion", "country", "partner", "actor", "type")
 PERIODS = ("year", "quarter", "all")
 HIDDEN = "(not visible to you)"
 UNSPECIFIED = "(unspecified)"
@@ -114,12 +118,28 @@ class Total:
                 "action_ids": self.ids}  # fmt: skip
 
 
+@cache
+def country_regions() -> dict[str, list[str]]:
+    """ISO 3166-1 alpha-2 → [sub-region, …, continent] as STIX region-ov values (package data from the MISP
+    galaxy's UN M49 regions)."""
+    text = resources.files("accord.actions").joinpath("data/country-regions.json").read_text(encoding="utf-8")
+    return json.loads(text)["countries"]
+
+
+def _country_regions(action: dict[str, Any]) -> list[list[str]]:
+    table = country_regions()
+    codes = dict.fromkeys([*(action.get("lead_countries") or ()), *(action.get("partner_countries") or ())])
+    return [table[c] for c in codes if c in table]
+
+
 def _keys(action: dict[str, Any], by: str, seen: dict[str, dict[str, Any]]) -> list[str]:
     """The groups one action belongs to along one dimension."""
     if by == "type":
         keys = list(action.get("action_types") or ())
-    elif by == "region":
-        keys = list(action.get("regions") or ())
+    elif by == "region":  # as declared; else the continent-level regions of its countries
+        keys = list(action.get("regions") or ()) or [r[-1] for r in _country_regions(action)]
+    elif by == "subregion":  # the UN M49 sub-regions of its countries
+        keys = [r[0] for r in _country_regions(action)]
     elif by == "country":
         keys = list(dict.fromkeys([*(action.get("lead_countries") or ()), *(action.get("partner_countries") or ())]))
     elif by == "partner":

@@ -33,7 +33,7 @@ def _json(value: Any, status: int = 200) -> Response:
 def impact(
     request: Request,
     who: Annotated[Viewer, Depends(viewer)],
-    by: Annotated[str, Query(description="region, country, partner, actor or type")] = "type",
+    by: Annotated[str, Query(description="region, subregion, country, partner, actor or type")] = "type",
     period: Annotated[str, Query(description="year, quarter or all")] = "year",
 ) -> Response:
     return _json(hub_of(request).impact(who, by=by, period=period))

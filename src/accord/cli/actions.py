@@ -85,7 +85,7 @@ def _impact_rows(out: dict[str, Any]) -> list[dict[str, Any]]:
 
 @app.command("impact")
 def impact_cmd(
-    by: Annotated[str, typer.Option(help="region, country, partner, actor or type.")] = "type",
+    by: Annotated[str, typer.Option(help="region, subregion, country, partner, actor or type.")] = "type",
     period: Annotated[str, typer.Option(help="year, quarter or all.")] = "year",
     as_org: AsOpt = None,
     svg: Annotated[Path | None, typer.Option(help="Also draw a bar chart (SVG) of --metric to this file.")] = None,
