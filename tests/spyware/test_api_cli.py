@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from spyware_helpers import MVT, SPYWARE, people, seed_small
 from typer.testing import CliRunner
 
 import accord.cli.spyware  # noqa: F401  (registers the commands)
 from accord.api.app import create_app
 from accord.cli.main import app
 from accord.hub import Hub
+
+from .spyware_helpers import MVT, SPYWARE, people, seed_small
 
 
 def test_api_registry_indicators_and_helplines(hub: Hub) -> None:

@@ -8,11 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from spyware_helpers import MVT, SPYWARE, seed_small
 
 import accord.detect
 from accord.hub import Hub
 from accord.spyware import check, report
+
+from .spyware_helpers import MVT, SPYWARE, seed_small
 
 
 def _mvt_matched(folder: Path) -> set[str]:

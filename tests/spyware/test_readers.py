@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from spyware_helpers import MVT
 
 from accord.errors import InvalidInput, NotFound
 from accord.spyware import artefact_list, mvt
 from accord.spyware.artefacts import Record, parse_time, to_event
+
+from .spyware_helpers import MVT
 
 
 def _values(records: list[Record]) -> set[tuple[str, str]]:

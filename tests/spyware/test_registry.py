@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from spyware_helpers import SPYWARE, seed_small
 
 from accord.errors import InvalidInput, NotFound, PermissionDenied
 from accord.hub import Hub
 from accord.spyware import seed
 from accord.spyware.correlate import value_key
 from accord.spyware.registry import Registry
+
+from .spyware_helpers import SPYWARE, seed_small
 
 CYTROX = "identity--4dbfa61e-0cf5-4142-babf-3cdce348568d"
 CANDIRU = "identity--d8571c23-19f3-4f56-adf0-2676bff58108"

@@ -8,13 +8,14 @@ import json
 from pathlib import Path
 
 import httpx
-from spyware_helpers import MVT, people, seed_small
 from typer.testing import CliRunner
 
 import accord.cli.spyware  # noqa: F401  (registers the commands)
 from accord.cli.main import app
 from accord.spyware import mvt
 from accord.spyware.share import ALLOWED_KEYS, SIGHTING_KEYS
+
+from .spyware_helpers import MVT, people, seed_small
 
 STORED_KEYS = {"type", "spec_version", "id", "created", "modified", "sighting_of_ref", "count", "first_seen",
                "last_seen", "object_marking_refs", "created_by_ref", "description"}  # fmt: skip

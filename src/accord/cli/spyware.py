@@ -120,6 +120,7 @@ def spyware_seed(
     changes nothing; dangling relationships are reported, not fatal.
 
     Example: accord spyware seed
+
     Example: accord spyware seed graphite.stix2 --vendor "Paragon Solutions" --product Graphite
     """
     if product is None and vendor is not None:
@@ -211,6 +212,7 @@ def check_device(
     indicators matched, how many times and when.
 
     Example: accord check-device ./mvt-results --hub https://hub.example --token $TOKEN --html report.html
+
     Example: accord check-device artefacts.csv --offline-iocs ./stix2-files --json
     """
     from accord.config import Settings  # noqa: PLC0415
