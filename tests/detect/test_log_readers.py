@@ -845,6 +845,28 @@ def test_compressed_logs(tmp_path, codec, name):
     assert got == want
 
 
+@pytest.mark.parametrize("codec", ["gzip", "zstd"])
+def test_cut_off_compressed_log_reads_up_to_the_cut(tmp_path, codec):
+    data = b"".join(
+        b'{"timestamp":"2024-03-01T10:00:00.000000+0000","event_type":"flow","src_ip":"10.0.%d.%d","n":%d}\n'
+        % (i % 256, i % 250, i * 7919 % 100003)
+        for i in range(50_000)
+    )
+    packed = gzip.compress(data) if codec == "gzip" else zstandard.ZstdCompressor().compress(data)
+    log = tmp_path / "cut.log"
+    log.write_bytes(packed[: len(packed) // 2])
+    with open_log(log) as fh:
+        lines = fh.read().split(b"\n")
+        damage = fh.damage
+    assert 1000 < len(lines) < 50_000
+    assert all(x == y for x, y in zip(lines[:-1], data.split(b"\n"), strict=False))  # a prefix of the original
+    if codec == "gzip":
+        assert damage is not None and "gzip data ends early" in damage
+    log.write_bytes(packed)
+    with open_log(log) as fh:
+        assert fh.read() == data and fh.damage is None
+
+
 def test_is_seekable_stdin_and_pipes(tmp_path):
     assert is_seekable("-") is False
     assert is_seekable(tmp_path / "missing") is False

@@ -36,6 +36,7 @@ from accord.errors import InvalidInput
 __all__ = [
     "FORMATS",
     "LineParser",
+    "LogStream",
     "MalformedLine",
     "UnknownRecord",
     "is_seekable",
@@ -81,13 +82,56 @@ class _Prefixed(io.RawIOBase):
             super().close()
 
 
+class _Decompressed(io.RawIOBase):
+    """A decompressing stream that ends, instead of raising, where the compressed data is cut off or
+    damaged (a log still being written, a partial copy); ``damage`` then says what happened."""
+
+    def __init__(self, inner: Any, codec: str) -> None:
+        self._inner = inner
+        self._codec = codec
+        self.damage: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.damage is not None:
+            return 0
+        try:
+            data = self._inner.read1(len(b))
+        except (EOFError, OSError, zstandard.ZstdError) as e:
+            self.damage = f"the {self._codec} data ends early or is damaged: {e}"
+            return 0
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            super().close()
+
+
+class LogStream(io.BufferedReader):
+    """What :func:`open_log` returns for a compressed log: a buffered byte stream whose ``damage`` is
+    None, or says why reading stopped before the end of the compressed data."""
+
+    @property
+    def damage(self) -> str | None:
+        return getattr(self.raw, "damage", None)
+
+
 def _decompressing(raw: BinaryIO, magic: bytes) -> BinaryIO:
     if magic.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if magic.startswith(ZSTD_MAGIC):
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type,return-value]
-    return raw
+        inner: Any = gzip.GzipFile(fileobj=raw, mode="rb")
+        codec = "gzip"
+    elif magic.startswith(ZSTD_MAGIC):
+        inner = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
+        codec = "zstd"
+    else:
+        return raw
+    return LogStream(_Decompressed(inner, codec), buffer_size=1 << 20)  # type: ignore[return-value]
 
 
 _stdin: dict[str, Any] = {}
@@ -107,7 +151,11 @@ def _stdin_stream() -> tuple[BinaryIO, bytes]:
 
 def open_log(path: str | Path) -> BinaryIO:
     """Open a log for reading bytes: gzip and zstd (recognised by their magic bytes, not the name) are
-    decompressed on the fly; ``"-"`` is stdin (compressed or not). InvalidInput if it cannot be read."""
+    decompressed on the fly; ``"-"`` is stdin (compressed or not). InvalidInput if it cannot be read.
+
+    Compressed data that is cut off or damaged ends the stream at the last byte that could be
+    decompressed (lines up to there are read, nothing is raised); a :class:`LogStream`'s ``damage``
+    then says so (a gzip cut short is noticed; a zstd stream cut between blocks reads as shorter)."""
     if str(path) == "-":
         return _stdin_stream()[0]
     try:
