@@ -609,20 +609,23 @@ def evaluate(pattern: ast.Pattern, events: Sequence[Event]) -> list[tuple[int, .
     for FOLLOWEDBY, WITHIN and START/STOP; an event without ``ts`` only satisfies observations
     under no time constraint.
     """
-    search = _Search(pattern, events)
-    first = search.first()
-    if first is None:
-        return []
-    bindings = [first]
-    covered = set(first)
-    for lid, leaf in enumerate(search.leaves):
-        for _, _, e, _ in leaf.cands:
-            if e in covered:
-                continue
-            found = search.first((lid, e))
-            if found is not None:
-                bindings.append(found)
-                covered.update(found)
+    try:
+        search = _Search(pattern, events)
+        first = search.first()
+        if first is None:
+            return []
+        bindings = [first]
+        covered = set(first)
+        for lid, leaf in enumerate(search.leaves):
+            for _, _, e, _ in leaf.cands:
+                if e in covered:
+                    continue
+                found = search.first((lid, e))
+                if found is not None:
+                    bindings.append(found)
+                    covered.update(found)
+    except RecursionError:
+        raise MatchError("pattern nested too deeply to evaluate") from None
     return bindings
 
 
@@ -731,8 +734,10 @@ def matches(pattern: str, observed_data: list[dict], stix_version: str = "2.1") 
             # an observed-data without an id: the reference fails when it lists objects by id
             if any(_types_outside_sdos(o) for o in parsed.observations()):
                 raise MatchError("STIX v2.1 observed-data object has no 'id'")
-    search = _Search(parsed, events)
-    return search.first() is not None
+    try:
+        return _Search(parsed, events).first() is not None
+    except RecursionError:
+        raise MatchError("pattern nested too deeply to evaluate") from None
 
 
 def _types_outside_sdos(obs: ast.Observation) -> bool:
