@@ -236,3 +236,20 @@ def test_capability_pages(client: TestClient, sqlite_hub: Hub) -> None:
     assert r.status_code == 200 and "No feeds." in r.text
     home = client.get("/", headers={"Authorization": f"Bearer {tok}"}).text
     assert "No feeds from partner hubs yet" in home
+
+
+def test_dashboard_counts() -> None:
+    from datetime import UTC, date, datetime
+
+    chart = present.per_day([datetime(2026, 3, 10, 23, 59, tzinfo=UTC), datetime(2026, 3, 10, 1, tzinfo=UTC),
+                             datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)],
+                            date(2026, 3, 10), days=10)  # fmt: skip
+    assert [c.value for c in chart.columns] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 2] and chart.top == 2
+    assert chart.columns[-1].height == chart.plot_height and chart.columns[0].label == "01 Mar"
+    rows = [{"object": {"type": "relationship", "source_ref": "indicator--1", "target_ref": "malware--1"}},
+            {"object": {"type": "relationship", "source_ref": "indicator--2", "target_ref": "malware--1"}},
+            {"object": {"type": "relationship", "source_ref": "malware--1", "target_ref": "threat-actor--1"}},
+            {"object": {"type": "relationship", "source_ref": "indicator--3", "target_ref": "malware--hidden"}}]  # fmt: skip
+    names = {"malware--1": {"type": "malware", "name": "LockBit"}, "threat-actor--1": {"type": "threat-actor",
+             "name": "Evil Corp"}, "indicator--1": {"type": "indicator", "name": "x"}}  # fmt: skip
+    assert present.most_referenced(rows, names, ("malware", "threat-actor")) == {"LockBit": 3, "Evil Corp": 1}

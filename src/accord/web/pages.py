@@ -21,6 +21,8 @@ from accord.web.sessions import LOGIN_COOKIE, LOGIN_NONCE_SECONDS, SESSION_COOKI
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Me = Annotated[Who, Depends(current)]
 PAGE_SIZE = 50
+#: The kinds of object the dashboard's "most active" chart counts.
+ACTOR_TYPES = ("threat-actor", "intrusion-set", "malware", "campaign", "tool")
 #: Suggested in the search form's type field (any other type may be typed in).
 STIX_TYPES = sorted({*STIX2_OBJ_MAPS["2.1"]["objects"], *STIX2_OBJ_MAPS["2.1"]["observables"]} - {"bundle"})
 TLP_CSS = {"clear": "tlp-clear", "green": "tlp-green", "amber": "tlp-amber", "amber+strict": "tlp-amber-strict",
@@ -113,12 +115,21 @@ def dashboard(request: Request, who: Me) -> Response:
     own = who.viewer.org_name
     mine = hub.search_page(who.viewer, owner=own, added_after=since, limit=1)["total"] if own else 0
     others = week["total"] - mine if week["total"] is not None and mine is not None else None
+    month = now() - timedelta(days=30)
+    sightings = hub.search_page(who.viewer, types=["sighting"], added_after=month, limit=1000)
+    links = hub.search_page(who.viewer, types=["relationship", "sighting"], added_after=month, limit=1000)
+    targets: set[str] = set()
+    for r in links["objects"]:
+        targets |= present.referenced_ids(r["object"])
+    active = present.most_referenced(links["objects"], hub.lookup(who.viewer, targets), ACTOR_TYPES)
     actions = hub.impact(who.viewer, by="region", period="all")
     recent_actions = hub.search_page(who.viewer, types=["disruption-action"], limit=5)["objects"]
     feeds = hub.list_feeds(who.viewer) if who.viewer.is_hub_admin else None
     return page(request, who, "dashboard.html", stats=stats, recent=week["objects"], week=week, actions=actions,
                 impact_chart=capabilities.impact_chart(actions, "actions", limit=8), recent_actions=recent_actions,
-                feeds=feeds,
+                feeds=feeds, sightings=sightings, links=links,
+                sightings_chart=present.per_day([o["date_added"] for o in sightings["objects"]], now().date()),
+                active_chart=present.bar_chart(active, limit=8),
                 new_from_others=others, since=since.strftime("%Y-%m-%d"),
                 type_chart=present.bar_chart(stats["by_type"]),
                 tlp_chart=_tlp_chart(stats["by_tlp"]), tlp_css=TLP_CSS)  # fmt: skip

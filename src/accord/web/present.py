@@ -1,10 +1,12 @@
 """Presentation helpers with no I/O: an object's fields as rows, differences between versions,
-bar charts and a relationship graph laid out as SVG geometry (templates draw them; no script)."""
+bar and column charts and a relationship graph laid out as SVG geometry (templates draw them; no
+script), and the counts the dashboard charts."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 #: Shown in the page's header block rather than among the fields.
@@ -162,3 +164,50 @@ def star_graph(centre_id: str, rels: list[dict[str, Any]], names: dict[str, dict
                           size / 2 + radius * math.cos(angle), size / 2 + radius * math.sin(angle),
                           label, outgoing))  # fmt: skip
     return nodes
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    value: int
+    x: float
+    height: float
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    columns: list[Column]
+    width: float
+    plot_height: float
+    column: float
+    top: int
+
+
+def per_day(stamps: list[datetime], end: date, days: int = 30, *, plot_height: float = 120,
+            column: float = 14) -> ColumnChart:  # fmt: skip
+    """Counts per UTC day for the ``days`` days ending with ``end``, as columns (oldest on the left)."""
+    start = end - timedelta(days=days - 1)
+    counts = {start + timedelta(days=i): 0 for i in range(days)}
+    for s in stamps:
+        d = s.astimezone(UTC).date()
+        if d in counts:
+            counts[d] += 1
+    top = max(counts.values(), default=0)
+    cols = [
+        Column(d.strftime("%d %b"), n, i * column, plot_height * n / top if top else 0.0)
+        for i, (d, n) in enumerate(sorted(counts.items()))
+    ]
+    return ColumnChart(cols, days * column, plot_height, column, top)
+
+
+def most_referenced(rows: list[dict[str, Any]], names: dict[str, dict[str, Any]], types: tuple[str, ...],
+                    limit: int = 8) -> dict[str, int]:  # fmt: skip
+    """How often relationships and sightings point at visible objects of ``types`` (name → count)."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        for ref in referenced_ids(r["object"]):
+            target = names.get(ref)
+            if target is not None and target["type"] in types:
+                label = target.get("name") or ref
+                counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
