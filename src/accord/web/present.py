@@ -183,8 +183,8 @@ class ColumnChart:
     top: int
 
 
-def per_day(stamps: list[datetime], end: date, days: int = 30, *, plot_height: float = 120,
-            column: float = 14) -> ColumnChart:  # fmt: skip
+def per_day(stamps: list[datetime], end: date, days: int = 30, *, plot_height: float = 150,
+            column: float = 20) -> ColumnChart:  # fmt: skip
     """Counts per UTC day for the ``days`` days ending with ``end``, as columns (oldest on the left)."""
     start = end - timedelta(days=days - 1)
     counts = {start + timedelta(days=i): 0 for i in range(days)}
