@@ -9,7 +9,7 @@ import time
 import pytest
 from stix2matcher.matcher import match as reference_match
 
-from accord.detect import PatternError, matches
+from accord.detect import MatchError, PatternError, matches
 
 
 def observed(value: object) -> list[dict]:
@@ -41,6 +41,9 @@ DIFFERENCES = [
     ("[x:v MATCHES '\\\\bfoo']", "\u00e9foo", True, False),
     # case folding: Python folds U+0130 (capital I with dot) to i, RE2 does not
     ("[x:v MATCHES '(?i)\u0130']", "i", False, True),
+    # POSIX classes: a class in RE2, a bracket set of the characters "[:alph" followed by "]" in Python
+    ("[x:v MATCHES '[[:alpha:]]']", ":]", False, True),
+    ("[x:v MATCHES '^[[:alpha:]]$']", "b", True, False),
     # IPv6: the reference knows only IPv4 and raises
     ("[x:v ISSUBSET '2001:db8::/32']", "2001:db8::1", True, "raises"),
     ("[x:v ISSUPERSET '2001:db8::1']", "2001:db8::/48", True, "raises"),
@@ -80,6 +83,14 @@ def test_what_re2_cannot_run_is_refused_by_name() -> None:
     for regex in ("(a)\\\\1", "(?=a)", "(?<!a)b", "a++"):
         with pytest.raises(PatternError, match="cannot run on RE2"):
             matches(f"[x:v MATCHES '{regex}']", observed("a"), "2.0")
+
+
+def test_regexes_python_cannot_compile_fail_as_in_the_reference() -> None:
+    for regex in ("\\\\pL", "\\\\z", "a{2,1}"):
+        pattern = f"[x:v MATCHES '{regex}']"
+        assert reference(pattern, "a") == "raises"
+        with pytest.raises(MatchError):
+            matches(pattern, observed("a"), "2.0")
 
 
 def test_a_catastrophic_regex_for_python_is_linear_on_re2() -> None:

@@ -24,7 +24,9 @@ selected from an observed object. The tables it follows (stix2matcher/matcher.py
 RE2 versus Python ``re`` (the reference's engine) on a regex both accept: ``$`` matches only at the
 very end in RE2 (Python also before a final newline); ``\\d \\w \\s \\b`` are ASCII-only in RE2
 (Unicode in Python); case-insensitive matching folds fewer characters in RE2. A regex RE2 cannot run
-(back-references, lookaround, possessive or atomic groups) raises ``PatternError``.
+(back-references, lookaround, possessive or atomic groups) raises ``PatternError``; POSIX classes
+such as ``[[:alpha:]]`` are classes in RE2 but plain bracket sets in Python. A regex Python cannot
+compile (``\\pL``, ``\\z``) raises ``MatchError``, as the reference fails on it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import re
 import socket
 import struct
 import unicodedata
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -238,9 +241,7 @@ def compile_regex(regex: str, what: str) -> Callable[[Any], bool]:
         compiled = re2.compile(regex, _RE2_OPTIONS)
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
-        try:  # only to tell "invalid everywhere" from "beyond RE2": compiling does not run it on data
-            re.compile(regex)
-        except (re.error, RecursionError, OverflowError, ValueError):
+        if not _python_accepts(regex):  # invalid everywhere, not just beyond RE2
             raise MatchError(f"invalid regular expression in {what}: {reason}") from None
         raise PatternError(
             f"{what}: the regular expression {regex!r} cannot run on RE2 ({reason}); back-references, "
@@ -297,11 +298,28 @@ def _like(operand: str, negated: bool) -> Predicate:
     return like
 
 
+def _python_accepts(regex: str | bytes) -> bool:
+    """Whether the reference (which compiles MATCHES regexes with Python's ``re``) can compile it.
+    Only compiled, never run on data."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. FutureWarning "possible nested set"
+            re.compile(regex)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return False
+    return True
+
+
 def _matches(regex: str, negated: bool) -> Predicate:
     regex = unicodedata.normalize("NFC", regex)
     run = compile_regex(regex, "MATCHES")
+    latin1 = all(ord(c) < 256 for c in regex)
+    # the reference compiles the regex (and, when every code point is < 256, its bytes form) when it
+    # starts matching: a regex it cannot compile makes it fail even where RE2 could run it
+    if not _python_accepts(regex) or (latin1 and not _python_accepts(regex.encode("latin-1"))):
+        raise MatchError(f"invalid regular expression in MATCHES (the reference cannot compile it): {regex!r}")
     run_bytes = None
-    if all(ord(c) < 256 for c in regex):
+    if latin1:
         try:
             run_bytes = _re2_search(re2.compile(regex.encode("latin-1"), _RE2_LATIN1))
         except re2.error:
