@@ -339,3 +339,32 @@ def test_publish_a_sighting_and_a_report_from_an_object_page(bank: Page, server:
     expect(page.get_by_role("heading", level=1)).to_have_text("LockBit infrastructure, March")
     refs = page.locator("dl.fields dd").filter(has_text="LockBit C2 server")
     expect(refs.get_by_role("link")).to_have_text(["LockBit C2 server", "LockBit 3.0"])
+
+
+def test_publish_a_disruption_action_that_counts_in_impact(context: BrowserContext, server: Server) -> None:
+    page = sign_in(context.new_page(), server, "Police")
+    page.goto(server.url + "/publish")
+    page.get_by_label("Action name").fill("Operation Harbour: C2 takedown")
+    page.get_by_label("Kinds of action (Ctrl/Shift to choose several)").select_option(["takedown", "arrest"])
+    page.get_by_label("Date", exact=True).fill("2026-03-02")
+    page.get_by_label("Lead countries (ISO codes, comma-separated)").fill("gb, fr")
+    page.get_by_label("Regions (comma-separated)").fill("europe")
+    page.get_by_label("arrests").fill("4")
+    page.get_by_label("servers", exact=True).fill("12")
+    page.get_by_label("Action TLP").select_option("green")
+    page.get_by_role("button", name="Publish the action").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Operation Harbour: C2 takedown")
+    stix = json.loads(page.locator("pre.json").inner_text())
+    assert stix["type"] == "disruption-action" and stix["outcomes"] == {"arrests": 4, "servers": 12}
+    assert stix["lead_countries"] == ["GB", "FR"] and sorted(stix["action_types"]) == ["arrest", "takedown"]
+    page.goto(server.url + "/impact?by=region&period=year")
+    expect(page.locator("table")).to_contain_text("4 arrests")
+    expect(page.locator("#chart-impact")).to_contain_text("actions by region and year")
+    # A bad outcome keeps the form filled and says why.
+    page.goto(server.url + "/publish")
+    page.get_by_label("Action name").fill("Broken action")
+    page.get_by_label("Kinds of action (Ctrl/Shift to choose several)").select_option(["sinkhole"])
+    page.get_by_label("Lead countries (ISO codes, comma-separated)").fill("Britain")
+    page.get_by_role("button", name="Publish the action").click()
+    expect(page.locator("#action-error")).to_be_visible()
+    expect(page.get_by_label("Action name")).to_have_value("Broken action")

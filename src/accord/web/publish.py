@@ -1,5 +1,5 @@
 """Publishing from the browser: an indicator (with live pattern validation), a report holding objects,
-a sighting, and file upload.
+a sighting, a disruption action, and file upload.
 
 Both go through ``Hub.ingest`` (``via="web"``), the one write path, so TLP caps, authorship and
 validation are exactly those of every other producer.
@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from accord.errors import AccordError, InvalidInput, TooLarge
+from accord.stix.extensions import ACTION_TYPES, COUNT_FIELDS, DISRUPTION_EXTENSION_ID
 from accord.stix.patterns import check_pattern
 from accord.stix.reader import Item
 from accord.stix.timestamps import format_stix, now, parse
@@ -37,6 +38,11 @@ def _audiences(request: Request, who: Who) -> list[str]:
 
 
 REPORT_FIELDS = ("name", "description", "report_types", "published", "object_refs", "tlp", "audience")
+ACTION_FIELDS = ("name", "description", "action_date", "status", "operation_name", "lead_countries", "regions",
+                 "target_refs", "tlp", "audience", *COUNT_FIELDS)  # fmt: skip
+#: Suggested for an action's regions (STIX region-ov and the groupings the impact totals use).
+REGIONS = ("africa", "asia", "europe", "northern-america", "latin-america-caribbean", "oceania",
+           "australia-and-new-zealand", "western-europe", "eastern-europe", "indo-pacific", "global")  # fmt: skip
 SIGHTING_FIELDS = ("sighting_of_ref", "count", "first_seen", "last_seen", "here", "description", "tlp", "audience")
 
 
@@ -48,16 +54,21 @@ def _form_page(request: Request, who: Who, status: int = 200, **ctx: Any) -> Res
               **ctx.pop("report", {})}  # fmt: skip
     sighting = {**dict.fromkeys(SIGHTING_FIELDS, ""), "count": "1", "here": "on", "tlp": "amber",
                 **ctx.pop("sighting", {})}  # fmt: skip
-    errors = {k: ctx.pop(k, "") for k in ("error", "report_error", "sighting_error", "upload_error")}
+    action = {**dict.fromkeys(ACTION_FIELDS, ""), "status": "completed", "tlp": "amber", "action_types": [],
+              **ctx.pop("action", {})}  # fmt: skip
+    errors = {k: ctx.pop(k, "") for k in ("error", "report_error", "sighting_error", "action_error", "upload_error")}
     return page(request, who, "publish.html", status=status, values=values, report=report, sighting=sighting,
+                action=action, action_types=ACTION_TYPES, count_fields=COUNT_FIELDS, regions=REGIONS,
                 audiences=_audiences(request, who), indicator_types=INDICATOR_TYPES, **errors, **ctx)  # fmt: skip
 
 
 @router.get("/publish")
-def publish_form(request: Request, who: Me, attach: str = "", sighting_of: str = "") -> Response:
-    """The forms; ``?attach=ID`` starts a report holding that object, ``?sighting_of=ID`` a sighting of it."""
+def publish_form(request: Request, who: Me, attach: str = "", sighting_of: str = "", target: str = "") -> Response:
+    """The forms; ``?attach=ID`` starts a report holding that object, ``?sighting_of=ID`` a sighting of it,
+    ``?target=ID`` a disruption action against it."""
     return _form_page(request, who, report={"object_refs": attach.strip()},
-                      sighting={"sighting_of_ref": sighting_of.strip()})  # fmt: skip
+                      sighting={"sighting_of_ref": sighting_of.strip()},
+                      action={"target_refs": target.strip()})  # fmt: skip
 
 
 @router.get("/publish/check-pattern")
@@ -172,17 +183,59 @@ def build_sighting(values: dict[str, str], stamp: str, own_identity: str | None)
     return obj
 
 
+def build_action(values: dict[str, Any], stamp: str) -> dict[str, Any]:
+    """A ``disruption-action`` (Accord's extension SDO); ingest checks it against the extension's schema."""
+    if not values["name"]:
+        raise InvalidInput("the action needs a name")
+    if not values["action_types"]:
+        raise InvalidInput(f"choose at least one kind of action ({', '.join(ACTION_TYPES[:4])}, …)")
+    when = values["action_date"]
+    try:
+        action_date = format_stix(parse(f"{when}T00:00:00Z")) if when else stamp
+    except ValueError:
+        raise InvalidInput(f"the action's date must look like 2024-05-01, got {when!r}") from None
+    obj: dict[str, Any] = {
+        "type": "disruption-action", "spec_version": "2.1", "id": f"disruption-action--{uuid.uuid4()}",
+        "created": stamp, "modified": stamp, "name": values["name"], "action_types": values["action_types"],
+        "action_date": action_date, "status": values["status"] or "completed",
+        "extensions": {DISRUPTION_EXTENSION_ID: {"extension_type": "new-sdo"}},
+    }  # fmt: skip
+    for key in ("description", "operation_name"):
+        if values[key]:
+            obj[key] = values[key]
+    if countries := [c.upper() for c in _split(values["lead_countries"])]:
+        obj["lead_countries"] = countries
+    if regions := [r.lower() for r in _split(values["regions"])]:
+        obj["regions"] = regions
+    if targets := _split(values["target_refs"].replace("\n", ",")):
+        obj["target_refs"] = targets
+    outcomes = {}
+    for name in COUNT_FIELDS:
+        raw = values[name]
+        if raw:
+            if not raw.isdigit():
+                raise InvalidInput(f"{name.replace('_', ' ')} must be a whole number, got {raw!r}")
+            outcomes[name] = int(raw)
+    if outcomes:
+        obj["outcomes"] = outcomes
+    return obj
+
+
 async def _publish_one(request: Request, who: Who, form_name: str, fields: tuple[str, ...], build: Any) -> Response:
     """Build one object from a posted form, check its references, ingest it, and show it (or the form again)."""
     form = await form_of(request, who)
     hub = hub_of(request)
-    values = {k: text(form, k) for k in fields}
+    values: dict[str, Any] = {k: text(form, k) for k in fields}
+    if form_name == "action":
+        values["action_types"] = [t for t in form.getlist("action_types") if isinstance(t, str)]
     try:
         obj = build(values)
         if obj["type"] == "report":
             _visible_ids(request, who, obj["object_refs"], "object_refs")
-        else:
+        elif obj["type"] == "sighting":
             _visible_ids(request, who, [obj["sighting_of_ref"]], "sighting_of_ref")
+        elif obj.get("target_refs"):
+            _visible_ids(request, who, obj["target_refs"], "targets")
         opts = hub.options(tlp=values["tlp"] or None, audience=values["audience"] or None, via="web",
                            source=who.viewer.source, keep_outcomes=True)  # fmt: skip
         result = await run_in_threadpool(hub.ingest, who.viewer, [Item(0, obj)], opts)
@@ -204,6 +257,11 @@ async def publish_sighting(request: Request, who: Me) -> Response:
     identity = who.viewer.org_identity
     return await _publish_one(request, who, "sighting", SIGHTING_FIELDS,
                               lambda v: build_sighting(v, format_stix(now()), identity))  # fmt: skip
+
+
+@router.post("/publish/action")
+async def publish_action(request: Request, who: Me) -> Response:
+    return await _publish_one(request, who, "action", ACTION_FIELDS, lambda v: build_action(v, format_stix(now())))
 
 
 @router.post("/publish/bundle")
