@@ -343,7 +343,10 @@ def test_publish_a_sighting_and_a_report_from_an_object_page(bank: Page, server:
 
 def test_publish_a_disruption_action_that_counts_in_impact(context: BrowserContext, server: Server) -> None:
     page = sign_in(context.new_page(), server, "Police")
-    page.goto(server.url + "/publish")
+    page.goto(server.url + f"/objects/{server.community.ids['lockbit']}")
+    page.get_by_role("link", name="Record a disruption action against it").click()
+    targets = page.get_by_label("Targets (STIX ids of infrastructure, malware, actors…; one per line)")
+    expect(targets).to_have_value(server.community.ids["lockbit"])
     page.get_by_label("Action name").fill("Operation Harbour: C2 takedown")
     page.get_by_label("Kinds of action (Ctrl/Shift to choose several)").select_option(["takedown", "arrest"])
     page.get_by_label("Date", exact=True).fill("2026-03-02")
@@ -360,6 +363,12 @@ def test_publish_a_disruption_action_that_counts_in_impact(context: BrowserConte
     page.goto(server.url + "/impact?by=region&period=year")
     expect(page.locator("table")).to_contain_text("4 arrests")
     expect(page.locator("#chart-impact")).to_contain_text("actions by region and year")
+    page.get_by_role("link", name="Actions against one actor, over time").click()
+    page.get_by_label("Actor, malware or campaign (name, alias or STIX id)").fill("LockBit 3.0")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#timeline li")).to_have_count(1)
+    expect(page.locator("#timeline")).to_contain_text("2026-03-02 · Operation Harbour: C2 takedown")
+    expect(page.locator("#timeline")).to_contain_text("4 arrests")
     # A bad outcome keeps the form filled and says why.
     page.goto(server.url + "/publish")
     page.get_by_label("Action name").fill("Broken action")

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from accord.actions.charts import metric_value
 from accord.actions.impact import DIMENSIONS, PERIODS
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, NotFound
 from accord.norms import reference
 from accord.web import present
 from accord.web.auth import Who, current, hub_of
@@ -43,6 +43,18 @@ def impact(request: Request, who: Me, by: str = "region", period: str = "all", m
         raise InvalidInput(f"unknown metric {metric!r}; use one of: {', '.join(metrics)}")
     return page(request, who, "impact.html", result=result, by=by, period=period, metric=metric, metrics=metrics,
                 dimensions=DIMENSIONS, periods=PERIODS, chart=impact_chart(result, metric))  # fmt: skip
+
+
+@router.get("/impact/timeline")
+def timeline(request: Request, who: Me, actor: str = "") -> Response:
+    """The visible disruption actions against one actor (by name, alias or id), oldest first."""
+    result, error, status = None, "", 200
+    if actor.strip():
+        try:
+            result = hub_of(request).actor_timeline(who.viewer, actor)
+        except (NotFound, InvalidInput) as exc:
+            error, status = exc.message, exc.http_status
+    return page(request, who, "timeline.html", status=status, actor=actor.strip(), result=result, error=error)
 
 
 @router.get("/norms")
