@@ -155,3 +155,29 @@ def test_regexes_re2_cannot_run_are_pattern_errors() -> None:
             compile_observation(parse(f"[url:value MATCHES '{regex}']").root)
     with pytest.raises(MatchError):  # invalid for Python's re too: the reference fails as well
         compile_observation(parse("[url:value MATCHES '(a']").root)
+
+
+def login_event(line: int, seconds: float) -> Event:
+    return Event(line, BASE + timedelta(seconds=seconds), {"0": {"type": "user-account", "user_id": "root"}})
+
+
+@pytest.mark.parametrize("times", [4, 20])
+def test_repeats_within_over_thousands_of_candidates(times: int) -> None:
+    rng = random.Random(times)
+    mean_gap = 60 / (times - 0.5)  # windows hold about `times` events: some do, some do not
+    seconds = [0.0]
+    for _ in range(2999):
+        seconds.append(round(seconds[-1] + rng.expovariate(1 / mean_gap), 3))
+    events = [login_event(i + 1, t) for i, t in enumerate(seconds)]
+    pattern = parse(f"[user-account:user_id = 'root'] REPEATS {times} TIMES WITHIN 60 SECONDS")
+    started = time.perf_counter()
+    bindings = evaluate(pattern, events)
+    elapsed = time.perf_counter() - started
+    expected = set()
+    for j in range(len(seconds) - times + 1):
+        if seconds[j + times - 1] - seconds[j] <= 60:
+            expected.update(range(j, j + times))
+    assert expected and len(expected) < len(events)
+    assert {i for b in bindings for i in b} == expected
+    assert all(len(b) == times and max(seconds[i] for i in b) - min(seconds[i] for i in b) <= 60 for b in bindings)
+    assert elapsed < 3.0, f"{elapsed:.2f} s"

@@ -356,7 +356,7 @@ class _Leaf:
         self.cands: list[tuple] = []  # (f, l, event index, instances)
         self.span: float = 0
         self.windows: tuple[int, ...] = ()  # ids of enclosing WITHIN nodes
-        self.by_event: dict[int, tuple] = {}
+        self.by_event: dict[int, int] = {}  # event index → position in cands
 
 
 class _Search:
@@ -369,6 +369,7 @@ class _Search:
         self.windows: list[Any] = []  # per WITHIN node: (max f, min l) of what is bound under it, or None
         self.deltas: list[int | None] = []
         self.used = [0] * len(events)
+        self.pos = 0  # position (in its leaf's sorted candidates) of the candidate a leaf last yielded
         self.times: list[tuple[int, int] | None] = []
         for event in events:
             if event.ts is None:
@@ -462,7 +463,7 @@ class _Search:
         leaf.cands = cands
         leaf.fs = [c[0] for c in cands]
         leaf.span = max((c[1] - c[0] for c in cands), default=0)
-        leaf.by_event = {c[2]: c for c in cands}
+        leaf.by_event = {c[2]: j for j, c in enumerate(cands)}
         node.leaves = frozenset((node.leaf,))
         node.ub_minl = max((c[1] for c in cands), default=-_INF)
         node.lb_maxf = min((c[0] for c in cands), default=_INF)
@@ -491,10 +492,12 @@ class _Search:
         else:  # startstop: its span was applied to the candidates
             yield from self.solve(node.items[0], f_hi, l_lo, forced)
 
-    def _leaf(self, lid: int, f_hi: float, l_lo: float, forced: tuple | None) -> Iterator[tuple]:
+    def _bounds(self, lid: int, f_hi: float, l_lo: float) -> tuple[float, float, int, int]:
+        """The time bounds for a candidate of leaf ``lid`` (the given ones tightened by every
+        enclosing WITHIN window so far) and the slice of its sorted candidates that can meet them."""
         leaf = self.leaves[lid]
-        windows, state, deltas = leaf.windows, self.windows, self.deltas
-        for w in windows:
+        state, deltas = self.windows, self.deltas
+        for w in leaf.windows:
             s = state[w]
             d = deltas[w]
             if s is not None and d is not None:
@@ -502,16 +505,24 @@ class _Search:
                     f_hi = s[1] + d
                 if s[0] - d > l_lo:
                     l_lo = s[0] - d
+        lo = 0 if l_lo == -_INF else bisect_left(leaf.fs, l_lo - leaf.span)
+        hi = len(leaf.cands) if f_hi == _INF else bisect_right(leaf.fs, f_hi)
+        return f_hi, l_lo, lo, hi
+
+    def _leaf(self, lid: int, f_hi: float, l_lo: float, forced: tuple | None, min_pos: int = 0) -> Iterator[tuple]:
+        """Candidates of leaf ``lid`` within the bounds, from position ``min_pos`` of its sorted list
+        on; ``self.pos`` holds the position of the candidate just yielded."""
+        leaf = self.leaves[lid]
+        windows, state = leaf.windows, self.windows
+        f_hi, l_lo, lo, hi = self._bounds(lid, f_hi, l_lo)
         cands = leaf.cands
         if forced is not None and forced[0] == lid:
             one = leaf.by_event.get(forced[1])
-            cands = [one] if one is not None else []
-            lo, hi = 0, len(cands)
+            positions = [one] if one is not None else []
         else:
-            lo = 0 if l_lo == -_INF else bisect_left(leaf.fs, l_lo - leaf.span)
-            hi = len(cands) if f_hi == _INF else bisect_right(leaf.fs, f_hi)
+            positions = range(max(lo, min_pos), hi)
         used = self.used
-        for j in range(lo, hi):
+        for j in positions:
             f, last, e, n = cands[j]
             if f > f_hi or last < l_lo or used[e] >= n:
                 continue
@@ -520,12 +531,27 @@ class _Search:
             for w in windows:
                 s = state[w]
                 state[w] = (f, last) if s is None else (max(s[0], f), min(s[1], last))
+            self.pos = j
             try:
                 yield (e,), f, last
             finally:  # also when the consumer stops early (generator closed)
                 for w, s in zip(windows, saved, strict=True):
                     state[w] = s
                 used[e] -= 1
+
+    def _available(self, lid: int, f_hi: float, l_lo: float, min_pos: int, needed: int) -> bool:
+        """Are there at least ``needed`` free instances of leaf ``lid`` from ``min_pos`` on, within
+        the bounds? (A sound cut for REPEATS of one observation.)"""
+        cands, used = self.leaves[lid].cands, self.used
+        f_hi, l_lo, lo, hi = self._bounds(lid, f_hi, l_lo)
+        count = 0
+        for j in range(max(lo, min_pos), hi):
+            f, last, e, n = cands[j]
+            if f <= f_hi and last >= l_lo and used[e] < n:
+                count += n - used[e]
+                if count >= needed:
+                    return True
+        return False
 
     def _sequence(self, node, k, f_hi, l_lo, forced, acc, maxf, minl) -> Iterator[tuple]:
         items = node.items
@@ -576,6 +602,18 @@ class _Search:
             return
         child = node.items[0]
         first_forced = forced is not None and k == 0
+        if child.kind == "leaf" and not first_forced:
+            # repetitions of one observation: take candidates in sorted order (one canonical order),
+            # and stop as soon as too few instances are left for the repetitions still to bind
+            lid = child.leaf
+            start = 0 if prev is None else prev
+            if not self._available(lid, f_hi, l_lo, start, node.value - k):
+                return
+            for events, mf, ml in self._leaf(lid, f_hi, l_lo, None, start):
+                yield from self._repeats(
+                    node, k + 1, f_hi, l_lo, forced, acc + events, max(maxf, mf), min(minl, ml), self.pos
+                )
+            return
         for events, mf, ml in self.solve(child, f_hi, l_lo, forced if k == 0 else None):
             key = tuple(sorted(events))
             if prev is not None and key < prev:
