@@ -26,8 +26,11 @@ How it stays fast where the reference enumerates every combination: candidates o
 observation are found once per event and kept sorted by time; the search binds observations left to
 right, and every FOLLOWEDBY / WITHIN constraint known so far is turned into a time range that is
 cut out of the sorted candidates by bisection, so events that cannot be in time are never visited.
-Instances of one event are interchangeable, so they are counted, not enumerated, and REPEATS
-considers its bindings in one canonical order.
+Instances of one event are interchangeable, so they are counted, not enumerated; REPEATS
+considers its bindings in one canonical order, and REPEATS of one observation stops as soon as too
+few instances are left in the window. What stays exponential (as in the reference, which is
+exponential everywhere): REPEATS of a compound operand, or many observations satisfied by the same
+events, with no time window to cut the search.
 
 Errors: where the reference raises while matching, ``MatchError`` is raised (pattern-level problems
 always; data problems — an unreadable timestamp compared with a timestamp literal, an IP operand
