@@ -253,3 +253,24 @@ def test_dashboard_counts() -> None:
     names = {"malware--1": {"type": "malware", "name": "LockBit"}, "threat-actor--1": {"type": "threat-actor",
              "name": "Evil Corp"}, "indicator--1": {"type": "indicator", "name": "x"}}  # fmt: skip
     assert present.most_referenced(rows, names, ("malware", "threat-actor")) == {"LockBit": 3, "Evil Corp": 1}
+
+
+def test_feeds_can_be_added_pulled_and_removed_by_hub_admins(client: TestClient, sqlite_hub: Hub) -> None:
+    tok = sqlite_hub.create_token(sqlite_hub.viewer_as(None), "admin@ncc.example")["token"]
+    admin = {"Authorization": f"Bearer {tok}"}
+    url = "http://127.0.0.1:9/taxii2/api/collections/5d0f4f41-5b9e-4f5c-9a55-111111111111/"  # nothing listens
+    r = client.post("/admin/feeds", headers=admin, data={"name": "partner", "kind": "taxii", "url": url,
+                                                         "as_org": "NCC", "interval": "5m"})  # fmt: skip
+    assert r.status_code == 200 and "Added the feed partner" in r.text, r.text[-800:]
+    bad = client.post("/admin/feeds", headers=admin, data={"name": "x", "kind": "taxii", "url": "ftp://x"})
+    assert bad.status_code == 400
+    start = time.perf_counter()
+    r = client.post("/admin/feeds/partner/pull", headers=admin)
+    assert r.status_code == 200 and "Pulled partner: failed" in r.text and time.perf_counter() - start < 60
+    assert "failing (1×)" in client.get("/admin/feeds", headers=admin).text
+    sign_in(client)  # an analyst may not touch feeds
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+    assert client.post("/admin/feeds/partner/remove", data={"csrf": csrf}).status_code == 403
+    r = client.post("/admin/feeds/partner/remove", headers=admin)
+    assert r.status_code == 200 and "Removed the feed partner" in r.text
+    assert [f["name"] for f in sqlite_hub.list_feeds(sqlite_hub.viewer_as(None))] == []

@@ -57,7 +57,7 @@ def _context(request: Request, who: Who, section: str) -> dict[str, Any]:
     if section == "audit":
         return {"entries": hub.audit(v, limit=200)}
     if section == "feeds":
-        return {"feeds": hub.list_feeds(v)}
+        return {"feeds": hub.list_feeds(v), "org_names": [o["name"] for o in hub.list_orgs(v)]}
     raise InvalidInput(f"no administration page {section!r}")
 
 
@@ -180,3 +180,40 @@ async def remove_member(request: Request, who: Me, name: str) -> Response:
         return hub.remove_group_member(who.viewer, name, text(f, "org"))
 
     return await _act(request, who, "groups", action, lambda out: f"Removed {out['removed']} from {out['group']}.")
+
+
+@router.post("/feeds")
+async def add_feed(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        return hub.add_feed(
+            who.viewer, text(f, "name"), text(f, "url"), collection=text(f, "collection") or None,
+            misp=text(f, "kind") == "misp", token=text(f, "token") or None, user=text(f, "user") or None,
+            password=text(f, "password") or None, as_org=text(f, "as_org") or None,
+            audience=text(f, "audience") or None, interval=text(f, "interval") or 300,
+        )  # fmt: skip
+
+    return await _act(request, who, "feeds", action, lambda out: f"Added the feed {out['name']}; it is pulled at once "
+                      "by 'accord serve', then every interval.")  # fmt: skip
+
+
+def _pulled(name: str, report: dict[str, Any]) -> str:
+    if report.get("error"):
+        return f"Pulled {name}: failed: {report['error']}"
+    return (f"Pulled {name}: {report['received']} received, {report['added']} added, {report['new_version']} new "
+            f"versions, {report['rejected']} rejected.")  # fmt: skip
+
+
+@router.post("/feeds/{name}/pull")
+async def pull_feed(request: Request, who: Me, name: str) -> Response:
+    hub = hub_of(request)
+    return await _act(request, who, "feeds", lambda f: hub.pull_feed(who.viewer, name),
+                      lambda out: _pulled(name, out))  # fmt: skip
+
+
+@router.post("/feeds/{name}/remove")
+async def remove_feed(request: Request, who: Me, name: str) -> Response:
+    hub = hub_of(request)
+    return await _act(request, who, "feeds", lambda f: hub.remove_feed(who.viewer, name),
+                      lambda out: f"Removed the feed {name} (what it brought in stays).")  # fmt: skip
