@@ -246,6 +246,36 @@ def _exact(expr: ast.CompExpr, comps: dict[int, _Comp]) -> Callable[[dict], tupl
     return combine
 
 
+_RISKY = ("_hex", "_bin", "_ref", "_refs")
+
+
+def _equals(typ: str, steps: tuple, literal: str) -> ObservationTest:
+    """``[typ:key = 'literal']`` and ``[typ:key.sub = 'literal']``, the commonest observations: only
+    an equal str passes (bytes appear only under ``*_hex`` / ``*_bin`` keys, which do not come
+    here); stepping into anything but a dict selects nothing."""
+    if len(steps) == 1:
+        key = steps[0]
+
+        def equals(objects: dict) -> bool:
+            for obj in objects.values():
+                if isinstance(obj, dict) and obj.get(key) == literal and obj.get("type") == typ:
+                    return True
+            return False
+
+        return equals
+    outer, inner = steps
+
+    def equals_nested(objects: dict) -> bool:
+        for obj in objects.values():
+            if isinstance(obj, dict):
+                sub = obj.get(outer)
+                if isinstance(sub, dict) and sub.get(inner) == literal and obj.get("type") == typ:
+                    return True
+        return False
+
+    return equals_nested
+
+
 def compile_observation(obs: ast.Observation, *, stix_version: str = "2.1") -> ObservationTest:
     """A closure ``test(objects) -> bool``: does ONE observed-data, given as its objects dict
     (``Event.objects``: key → SCO dict, ``*_ref(s)`` naming other keys), satisfy ``[ … ]``?
@@ -256,8 +286,18 @@ def compile_observation(obs: ast.Observation, *, stix_version: str = "2.1") -> O
     reference fails on this data. A one-comparison observation costs about a microsecond per object.
     ``stix_version`` "2.1" applies the reference's rule that SDO types are never selected.
     """
-    comps = {id(c): _Comp(c, stix_version) for c in _comparisons(obs.expr)}
     expr = obs.expr
+    if (
+        type(expr) is ast.Comparison
+        and expr.op == "="
+        and not expr.negated
+        and type(expr.value) is str
+        and 1 <= len(expr.path.steps) <= 2
+        and all(type(step) is str and not step.endswith(_RISKY) for step in expr.path.steps)
+        and not (stix_version == "2.1" and expr.path.object_type in TYPES_V21)
+    ):
+        return _equals(expr.path.object_type, expr.path.steps, expr.value)
+    comps = {id(c): _Comp(c, stix_version) for c in _comparisons(expr)}
     has_exists = any(c.exists for c in comps.values())
     exact = any(c.risky for c in comps.values()) or (has_exists and not isinstance(expr, ast.Comparison))
     if exact and isinstance(expr, ast.Comparison) and comps[id(expr)].test is not None:
@@ -280,24 +320,6 @@ def compile_observation(obs: ast.Observation, *, stix_version: str = "2.1") -> O
         test, typ = c.test, c.type
         if test is None:
             return lambda objects: False
-        path = expr.path
-        if (
-            expr.op == "="
-            and not expr.negated
-            and type(expr.value) is str
-            and len(path.steps) == 1
-            and type(path.steps[0]) is str
-        ):
-            key, literal = path.steps[0], expr.value
-
-            def equals(objects: dict) -> bool:
-                # str literal: only an equal str passes (bytes appear only under *_hex/*_bin keys)
-                for obj in objects.values():
-                    if isinstance(obj, dict) and obj.get(key) == literal and obj.get("type") == typ:
-                        return True
-                return False
-
-            return equals
 
         def single(objects: dict) -> bool:
             for obj in objects.values():
