@@ -147,6 +147,9 @@ def test_messages_are_the_validators() -> None:
         parse("a:b = 1")
     with pytest.raises(PatternError, match="must be a string"):
         parse(None)  # type: ignore[arg-type]
+    # accepted by the validator, but Python cannot read the number (the reference fails when matching)
+    with pytest.raises(PatternError, match="literal cannot be read"):
+        parse("[a:b = " + "1" * 5000 + "]")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

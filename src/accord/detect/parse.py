@@ -590,6 +590,8 @@ def reference_parse(pattern: str, stix_version: str = "2.1") -> ast.Pattern:
         root = _TreeConverter(parser_cls).pattern(tree)
     except RecursionError:
         raise PatternError("invalid STIX pattern: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python reads (4,300 digits)
+        raise PatternError(f"invalid STIX pattern: a literal cannot be read ({exc})") from None
     return ast.Pattern(pattern, root, "2.1" if stix_version == "2.1" else "2.0")
 
 
