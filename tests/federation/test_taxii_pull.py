@@ -344,3 +344,20 @@ def test_federation_collection_never_serves_red_or_amber_strict_whatever_the_gra
     assert objs["red"]["id"] not in served and objs["amber+strict"]["id"] not in served
     with pytest.raises(InvalidInput, match="federation"):
         hub.add_collection(op, "Bad", scope="federation", write_audience="community")
+
+
+def test_collection_url_bearer_token_and_unknown_collection(hub: Hub, source: Partner) -> None:
+    target = pulling_hub(hub)
+    op = target.viewer_as(None)
+    source.publish([indicator("bearer.example", level="green")])
+    _, token = source.tokens["B"]
+    url = f"{source.base}/taxii2/api/collections/{source.collection}/"
+    target.add_feed(op, "direct", url, token=token, as_org="Hub A")
+    report = target.pull_feed(op, "direct")
+    assert report["error"] is None and report["added"] == 1, report
+    target.add_feed(op, "wrong", source.discovery, collection="no-such-collection", token=token)
+    assert "collection not found" in target.pull_feed(op, "wrong")["error"]
+    target.add_feed(op, "badtoken", url, token="acc_not-a-token")
+    assert "HTTP 401" in target.pull_feed(op, "badtoken")["error"]
+    with pytest.raises(InvalidInput, match="names collection"):
+        target.add_feed(op, "mismatch", url, collection="other", token=token)

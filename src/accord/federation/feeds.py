@@ -104,6 +104,10 @@ def make_spec(
     collection = (collection or "").strip() or None
     if kind == TAXII and collection is None and "/collections/" not in url:
         raise InvalidInput("a TAXII feed needs --collection ID (or a collection URL ending in /collections/ID/)")
+    if kind == TAXII and collection is not None and "/collections/" in url:
+        named = url.split("/collections/", 1)[1].strip("/").split("/")[0]
+        if named != collection:
+            raise InvalidInput(f"the URL names collection {named} but --collection is {collection}; give one")
     if kind == MISP and collection is not None:
         raise InvalidInput("a MISP feed has no collection; leave --collection out")
     if token and (user or password):
