@@ -361,3 +361,15 @@ def test_collection_url_bearer_token_and_unknown_collection(hub: Hub, source: Pa
     assert "HTTP 401" in target.pull_feed(op, "badtoken")["error"]
     with pytest.raises(InvalidInput, match="names collection"):
         target.add_feed(op, "mismatch", url, collection="other", token=token)
+
+
+def test_objects_created_by_a_member_of_this_hub_are_refused_with_the_reason(hub: Hub, source: Partner) -> None:
+    """Organisation identities follow from names on every hub: 'A CERT' here is 'A CERT' there. Only that
+    member may publish under its name here, so a feed's copies of its objects are refused, and reported."""
+    target = pulling_hub(hub)
+    target.add_org(target.viewer_as(None), "A CERT", "government-national", "GB")
+    source.publish([indicator("theirs.example", level="green")])
+    add_feed(target, source)
+    report = target.pull_feed(target.viewer_as(None), "from-a")
+    assert report["error"] is None and report["added"] == 0 and report["rejected"] == 1
+    assert "another member organisation" in report["errors"][0]
