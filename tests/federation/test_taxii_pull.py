@@ -117,8 +117,10 @@ def test_incremental_pages_and_replay_after_a_crash(hub: Hub, source: Partner, m
     source.publish(first)
     add_feed(target, source)
     op = target.viewer_as(None)
-    r1 = target.pull_feed(op, "from-a")
+    seen: list[int] = []
+    r1 = target.pull_feed(op, "from-a", progress=lambda r: seen.append(r.stored))
     assert r1["error"] is None and r1["added"] == 10 and r1["pages"] >= 4
+    assert seen == sorted(seen) and seen[-1] == 10 and len(seen) == r1["pages"]  # after each page
     checkpoint_after_first = r1["checkpoint"]
 
     more = [indicator(f"m{i}.example", level="green") for i in range(3)]

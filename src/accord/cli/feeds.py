@@ -9,6 +9,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from accord.cli import output
 from accord.cli.main import JsonOpt, app, hub
@@ -99,7 +100,14 @@ def pull(
         raise InvalidInput("give a feed's name or --all")
     h = hub()
     op = h.viewer_as(None)
-    reports = h.pull_feeds(op) if all_ else [h.pull_feed(op, name or "")]
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=output.err_console, transient=True, disable=json) as bar:  # fmt: skip
+        task = bar.add_task("pulling", total=None)
+
+        def show(r: Any) -> None:
+            bar.update(task, description=f"pulling {r.feed}: {r.received:,} received, {r.stored:,} stored")
+
+        reports = h.pull_feeds(op, show) if all_ else [h.pull_feed(op, name or "", show)]
     if json:
         output.print_json(reports if all_ else reports[0])
     else:

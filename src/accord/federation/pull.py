@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -98,8 +98,10 @@ def _narrowest(a: str | None, b: str | None) -> str | None:
 class _Run:
     """State of one pull."""
 
-    def __init__(self, hub: Hub, feed: dict[str, Any], worker: str) -> None:
-        self.hub, self.feed, self.worker = hub, feed, worker
+    def __init__(
+        self, hub: Hub, feed: dict[str, Any], worker: str, progress: Callable[[PullReport], None] | None = None
+    ) -> None:
+        self.hub, self.feed, self.worker, self.progress = hub, feed, worker, progress
         self.publisher = publisher_for(feed)
         audience = parse_audience(feed["audience"]) if feed["audience"] else None
         # org and group are asked for outright (any TLP allows them); wider ones as a hint ingest caps by TLP.
@@ -131,8 +133,12 @@ class _Run:
                 hint = _narrowest(self.hint, it.audience if it.audience in KINDS else None)
                 it.audience = hint
             fresh.append(it)
-        if not fresh:
-            return
+        if fresh:
+            self.ingest(fresh)
+        if self.progress is not None:
+            self.progress(self.report)
+
+    def ingest(self, fresh: list[Item]) -> None:
         result = self.hub.ingest(self.publisher, fresh, self.options)
         self.report.added += result.added
         self.report.new_version += result.new_version
@@ -241,7 +247,9 @@ def _prefetched(pages: Iterator[taxii.TaxiiPage], depth: int = 2) -> Iterator[ta
                 thread.join(timeout=0.2)
 
 
-def pull(hub: Hub, name: str, *, scheduled: bool = False) -> PullReport:
+def pull(
+    hub: Hub, name: str, *, scheduled: bool = False, progress: Callable[[PullReport], None] | None = None
+) -> PullReport:
     """Pull one feed now. FeedBusy if another process holds its lease; NotFound if there is no such feed.
 
     Errors of the source or of ingest do not raise: they are recorded in the feed's health (with the
@@ -252,13 +260,13 @@ def pull(hub: Hub, name: str, *, scheduled: bool = False) -> PullReport:
             raise FeedBusy(f"feed {name!r} is being pulled by this process; try again when it is done")
         _ACTIVE.add(name)
     try:
-        return _pull(hub, name, scheduled)
+        return _pull(hub, name, scheduled, progress)
     finally:
         with _ACTIVE_LOCK:
             _ACTIVE.discard(name)
 
 
-def _pull(hub: Hub, name: str, scheduled: bool) -> PullReport:
+def _pull(hub: Hub, name: str, scheduled: bool, progress: Callable[[PullReport], None] | None) -> PullReport:
     worker = this_worker()
     with hub.engine.begin() as conn:
         feed = store.get(conn, name)
@@ -267,7 +275,7 @@ def _pull(hub: Hub, name: str, scheduled: bool) -> PullReport:
         if not store.acquire(conn, name, worker, now(), LEASE):
             holder = store.lease_holder(conn, name)
             raise FeedBusy(f"feed {name!r} is being pulled by {holder}; try again when it is done")
-    run = _Run(hub, feed, worker)
+    run = _Run(hub, feed, worker, progress)
     error: str | None = None
     try:
         if feed["kind"] == rules.MISP:
