@@ -132,7 +132,7 @@ def dashboard(request: Request, who: Me) -> Response:
                 active_chart=present.bar_chart(active, limit=8),
                 new_from_others=others, since=since.strftime("%Y-%m-%d"),
                 type_chart=present.bar_chart(stats["by_type"]),
-                tlp_chart=_tlp_chart(stats["by_tlp"]), tlp_css=TLP_CSS)  # fmt: skip
+                tlp_chart=_tlp_chart(stats["by_tlp"]))  # fmt: skip
 
 
 # -- search -------------------------------------------------------------------------------------
@@ -169,8 +169,7 @@ def search(request: Request, who: Me) -> Response:
     orgs = [o["name"] for o in hub.list_orgs(who.viewer)]
     nxt = format_micro(result["next"]) if result["next"] else None
     return page(request, who, "search.html", result=result, filters=filters, types=STIX_TYPES,
-                orgs=orgs, next_cursor=nxt, paged=cursor is not None, page_size=PAGE_SIZE,
-                tlp_css=TLP_CSS)  # fmt: skip
+                orgs=orgs, next_cursor=nxt, paged=cursor is not None, page_size=PAGE_SIZE)  # fmt: skip
 
 
 # -- one object ---------------------------------------------------------------------------------
@@ -188,8 +187,7 @@ def object_page(request: Request, who: Me, stix_id: str) -> Response:
     names = hub.lookup(who.viewer, wanted - {stix_id})
     graph = present.star_graph(stix_id, rels, names)
     return page(request, who, "object.html", found=found, obj=obj, fields=present.fields(obj), names=names,
-                rels=rels, graph=graph, history=present.version_history(found.get("versions", [])),
-                tlp_css=TLP_CSS)  # fmt: skip
+                rels=rels, graph=graph, history=present.version_history(found.get("versions", [])))  # fmt: skip
 
 
 # -- account ------------------------------------------------------------------------------------
