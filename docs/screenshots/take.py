@@ -52,6 +52,8 @@ def main() -> None:
                 if lockbit:
                     page.goto(base + f"/objects/{lockbit[0]['id']}")
                     page.screenshot(path=HERE / "object.png", full_page=True)
+                page.goto(base + "/sightings")
+                page.screenshot(path=HERE / "sightings.png", full_page=True)
                 page.goto(base + "/impact")
                 page.screenshot(path=HERE / "impact.png", full_page=True)
                 page.goto(base + "/norms")

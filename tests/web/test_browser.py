@@ -320,6 +320,11 @@ def test_publish_a_sighting_and_a_report_from_an_object_page(bank: Page, server:
     assert stix["where_sighted_refs"] == [stix["created_by_ref"]]
     page.goto(server.url + f"/objects/{ids['c2']}")
     expect(page.locator("table").filter(has_text="sighting ×3")).to_have_count(1)
+    page.get_by_role("link", name="Sightings", exact=True).click()
+    row = page.locator("#sightings tbody tr").filter(has_text="LockBit C2 server")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(1)).to_have_text("3")
+    expect(row).to_contain_text("Bank")
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#chart-sightings")).to_contain_text("Sightings reported per day, last 30 days")
     assert page.locator("figure.chart").filter(has=page.locator("#chart-sightings")).locator("rect.bar").count() == 30

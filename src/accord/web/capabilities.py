@@ -1,5 +1,6 @@
-"""Pages for the hub's capabilities beyond sharing: collective impact of disruption actions, UN norms
-and attributions, and the commercial-spyware registry. Each is one Hub method, read as the viewer."""
+"""Pages for the hub's capabilities beyond sharing: sightings (what detection sweeps found), collective
+impact of disruption actions, UN norms and attributions, and the commercial-spyware registry. Each reads
+through Hub methods, as the viewer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from accord.actions.charts import metric_value
 from accord.actions.impact import DIMENSIONS, PERIODS
 from accord.errors import InvalidInput, NotFound
 from accord.norms import reference
+from accord.stix.timestamps import format_micro, parse
 from accord.web import present
 from accord.web.auth import Who, current, hub_of
 from accord.web.render import WebRoute, page
@@ -55,6 +57,24 @@ def timeline(request: Request, who: Me, actor: str = "") -> Response:
         except (NotFound, InvalidInput) as exc:
             error, status = exc.message, exc.http_status
     return page(request, who, "timeline.html", status=status, actor=actor.strip(), result=result, error=error)
+
+
+@router.get("/sightings")
+def sightings(request: Request, who: Me, mine: str = "", after: str = "") -> Response:
+    """Sightings, newest first: what detection sweeps found (and what analysts reported), where and how often."""
+    hub = hub_of(request)
+    try:
+        cursor = parse(after) if after else None
+    except ValueError:
+        raise InvalidInput(f"after={after!r} is not a page position; start from the first page") from None
+    owner = who.viewer.org_name if mine else None
+    result = hub.search_page(who.viewer, types=["sighting"], owner=owner, cursor=cursor, limit=50)
+    wanted: set[str] = set()
+    for r in result["objects"]:
+        wanted |= present.referenced_ids(r["object"])
+    nxt = format_micro(result["next"]) if result["next"] else None
+    return page(request, who, "sightings.html", result=result, names=hub.lookup(who.viewer, wanted), mine=bool(mine),
+                next_cursor=nxt, paged=cursor is not None)  # fmt: skip
 
 
 @router.get("/norms")

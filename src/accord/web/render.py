@@ -42,6 +42,7 @@ WEB_PREFIXES = (
     "/impact",
     "/norms",
     "/spyware",
+    "/sightings",
     "/static/",
 )
 CSP = (
