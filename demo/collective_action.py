@@ -124,8 +124,9 @@ def public_actions() -> list[dict[str, Any]]:
             "cronos-2",
             "Operation Cronos - phase 2",
             "LockBit's administrator unmasked: trilateral sanctions "
-            "(UK, US, Australia), a US indictment and a reward of up to USD 10 million; intelligence packages on "
-            "LockBit victims shared with 33 countries.",
+            "(UK, US, Australia), a US indictment and a reward of up to USD 10 million; Europol disseminated some "
+            "3,500 intelligence packages on LockBit victims to 33 countries; law enforcement holds over 2,500 "
+            "decryption keys.",
             ["sanction", "indictment", "reward", "victim-notification"],
             "2024-05-07T00:00:00.000Z",
             [
@@ -151,7 +152,6 @@ def public_actions() -> list[dict[str, Any]]:
                 "designations": 3,
                 "indictments": 1,
                 "decryption_keys": 2500,
-                "victims_notified": 3500,
                 "rewards_offered": [
                     {"amount": 10000000, "currency": "USD", "description": "US Department of State reward offer"}
                 ],
@@ -165,9 +165,11 @@ def public_actions() -> list[dict[str, Any]]:
         action(
             "cronos-3",
             "Operation Cronos - phase 3",
-            "Four arrests (France, UK, Spain), nine servers of "
-            "LockBit's bulletproof hosting seized in Spain; announced with the Evil Corp sanctions.",
-            ["arrest", "server-seizure", "indictment"],
+            "Four arrests: a suspected LockBit developer at the "
+            "request of France, two people in the UK, and the administrator of a bulletproof hosting service used "
+            "by LockBit at Madrid airport; nine LockBit servers seized in Spain; announced with the Evil Corp "
+            "sanctions.",
+            ["arrest", "server-seizure"],
             "2024-10-01T00:00:00.000Z",
             [
                 ref(
@@ -175,7 +177,6 @@ def public_actions() -> list[dict[str, Any]]:
                     "https://www.europol.europa.eu/media-press/newsroom/news/lockbit-power-cut-four-new-arrests-and-financial-sanctions-against-affiliates",
                     "LockBit power cut: four new arrests and financial sanctions against affiliates (1 October 2024)",
                 ),
-                ref("CyberScoop", "https://cyberscoop.com/?p=81989"),
             ],
             operation_name="Operation Cronos",
             operation_phase=3,
@@ -185,41 +186,54 @@ def public_actions() -> list[dict[str, Any]]:
             partner_countries=["FR", "ES", "AU"],
             regions=["europe"],
             target_refs=[LOCKBIT_ACTOR, LOCKBIT_MALWARE, EVIL_CORP_ACTOR],
-            outcomes={"arrests": 4, "servers": 9, "indictments": 1},
+            outcomes={"arrests": 4, "servers": 9},
         ),  # fmt: skip
         action(
             "evil-corp-2024-10",
             "Evil Corp sanctions (October 2024)",
             "Trilateral sanctions on members of Evil "
             "Corp, among them LockBit affiliate Aleksandr Ryzhenkov: 16 designations by the UK, 7 individuals "
-            "and 2 entities by the US, and Australia's own designations.",
+            "and 2 entities by the US, and 3 individuals by Australia (announced on 2 October, Australian time); "
+            "a US indictment of Ryzhenkov (BitPaymer ransomware) was unsealed the same day.",
             ["sanction", "indictment"],
             "2024-10-01T00:00:00.000Z",
             [
                 ref(
                     "US Treasury",
                     "https://home.treasury.gov/news/press-releases/jy2623",
-                    "Treasury sanctions members of the Evil Corp cybercriminal group (1 October 2024)",
+                    "Treasury Sanctions Members of the Russia-Based Cybercriminal Group Evil Corp in Tri-Lateral "
+                    "Action with the United Kingdom and Australia (1 October 2024)",
                 ),
-                ref("CyberScoop", "https://cyberscoop.com/?p=81989"),
+                ref(
+                    "UK government",
+                    "https://www.gov.uk/government/news/"
+                    "uk-sanctions-members-of-notorious-evil-corp-cyber-crime-gang-after-lammy-calls-out-putins-mafia-state",
+                    "UK sanctions members of notorious Evil Corp cyber crime gang (1 October 2024)",
+                ),
             ],
             lead_refs=who("fcdo", "ofac", "dfat"),
             lead_countries=["GB", "US", "AU"],
             regions=["europe", "northern-america", "australia-new-zealand"],
             target_refs=[EVIL_CORP_ACTOR, INDRIK_SPIDER, LOCKBIT_ACTOR],
-            legal_basis=["The Cyber (Sanctions) (EU Exit) Regulations 2020", "Executive Order 13694, as amended"],
-            outcomes={"designations": 25, "indictments": 1},
+            legal_basis=[
+                "The Cyber (Sanctions) (EU Exit) Regulations 2020",
+                "Executive Order 13694, as amended",
+                "Autonomous Sanctions Act 2011 (Australia)",
+            ],
+            outcomes={"designations": 28, "indictments": 1},
             sanctions=[
                 {"authority": "GB-FCDO", "designations_count": 16},
                 {"authority": "US-OFAC", "programs": ["CYBER2"], "designations_count": 9},
+                {"authority": "AU-DFAT", "designations_count": 3},
             ],
         ),  # fmt: skip
         action(
             "evil-corp-2019-12",
             "OFAC designation of Evil Corp (2019)",
             "US Treasury designation of Evil Corp, "
-            "its leader Maksim Yakubets and associates; US indictments of Yakubets and Igor Turashev and a State "
-            "Department reward of up to USD 5 million.",
+            "its leader Maksim Yakubets and associates (17 individuals and 7 entities); the Department of Justice "
+            "charged Yakubets and Igor Turashev, and the State Department offered a reward of up to USD 5 million "
+            "for information on Yakubets.",
             ["sanction", "indictment", "reward"],
             "2019-12-05T00:00:00.000Z",
             [
@@ -236,7 +250,7 @@ def public_actions() -> list[dict[str, Any]]:
             regions=["northern-america"],
             target_refs=[EVIL_CORP_ACTOR, INDRIK_SPIDER],
             legal_basis=["Executive Order 13694, as amended by Executive Order 13757 (program CYBER2)"],
-            outcomes={"indictments": 2, "rewards_offered": [{"amount": 5000000, "currency": "USD"}]},
+            outcomes={"rewards_offered": [{"amount": 5000000, "currency": "USD"}]},
             sanctions=[
                 {
                     "authority": "US-OFAC",
@@ -332,9 +346,9 @@ def incidents() -> list[dict[str, Any]]:
         "https://www.ncsc.gov.uk/news/russian-military-almost-certainly-responsible-destructive-2017-cyber-attack"
     )
     notpetya_us = "https://trumpwhitehouse.archives.gov/briefings-statements/statement-press-secretary-25/"
-    exchange = (
-        "https://www.gov.uk/government/news/"
-        "uk-and-allies-hold-chinese-state-responsible-for-a-pervasive-pattern-of-hacking"
+    exchange = "https://www.ncsc.gov.uk/news/uk-allies-hold-chinese-state-responsible-for-pervasive-pattern-of-hacking"
+    wannacry_uk = (
+        "https://www.gov.uk/government/news/foreign-office-minister-condemns-north-korean-actor-for-wannacry-attacks"
     )
     return [
         {
@@ -343,7 +357,7 @@ def incidents() -> list[dict[str, Any]]:
             "description": "Self-propagating ransomware that disrupted hospitals (among them the UK's NHS), "
             "companies and public services in some 150 countries.",
             "labels": ["exercise-assessment"],
-            "external_references": [ref("The White House (archived)", wannacry)],
+            "external_references": [ref("The White House (archived)", wannacry), ref("UK government", wannacry_uk)],
             "extensions": _ext(
                 victims=[{"name": "NHS trusts (UK)", "sectors": ["healthcare"], "countries": ["GB"]}],
                 attributions=[
@@ -359,6 +373,7 @@ def incidents() -> list[dict[str, Any]]:
                         "state": "KP",
                         "basis": ["political", "intelligence"],
                         "attributed_at": "2017-12-19T00:00:00.000Z",
+                        "statement_url": wannacry_uk,
                     },
                 ],
                 norm_assessments=[
@@ -412,7 +427,7 @@ def incidents() -> list[dict[str, Any]]:
             "description": "Mass exploitation of Microsoft Exchange Server vulnerabilities, exposing tens of thousands "
             "of organisations worldwide.",
             "labels": ["exercise-assessment"],
-            "external_references": [ref("UK government", exchange)],
+            "external_references": [ref("NCSC", exchange)],
             "extensions": _ext(
                 attributions=[
                     {
@@ -421,7 +436,7 @@ def incidents() -> list[dict[str, Any]]:
                         "basis": ["political", "intelligence"],
                         "attributed_at": "2021-07-19T00:00:00.000Z",
                         "statement_url": exchange,
-                        "description": "Joint attribution with the EU, US, NATO and others.",
+                        "description": "Announced together with the EU, the US and other partners.",
                     }
                 ],
                 norm_assessments=[
@@ -438,10 +453,18 @@ def incidents() -> list[dict[str, Any]]:
         {
             **_base("incident", "evil-corp-host-state"),
             "name": "Evil Corp operations tolerated by host state",
-            "description": "Ransomware and banking-malware operations by Evil Corp, whose leader the UK and US "
-            "linked to Russian intelligence services in October 2024.",
+            "description": "Ransomware and banking-malware operations by Evil Corp. The US Treasury said in December "
+            "2019 that its leader provided direct assistance to the Russian government's malicious cyber efforts; "
+            "the UK linked the group to the Russian state in October 2024.",
             "labels": ["exercise-assessment"],
-            "external_references": [ref("CyberScoop", "https://cyberscoop.com/?p=81989")],
+            "external_references": [
+                ref(
+                    "UK government",
+                    "https://www.gov.uk/government/news/"
+                    "uk-sanctions-members-of-notorious-evil-corp-cyber-crime-gang-after-lammy-calls-out-putins-mafia-state",
+                ),
+                ref("US Treasury", "https://home.treasury.gov/news/press-releases/sm845"),
+            ],
             "extensions": _ext(
                 attributions=[
                     {
