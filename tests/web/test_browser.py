@@ -382,3 +382,50 @@ def test_publish_a_disruption_action_that_counts_in_impact(context: BrowserConte
     page.get_by_role("button", name="Publish the action").click()
     expect(page.locator("#action-error")).to_be_visible()
     expect(page.get_by_label("Action name")).to_have_value("Broken action")
+
+
+def test_org_admin_adds_a_user_sets_a_password_and_manages_tokens(browser: Any, server: Server) -> None:
+    ctx = browser.new_context()
+    try:
+        page = sign_in(ctx.new_page(), server, "Police")
+        page.goto(server.url + "/admin/users")
+        # An org-admin adds to their own organisation only, and never above their own role.
+        expect(page.get_by_label("Organisation")).to_have_text("Police")
+        expect(page.get_by_label("Role").locator("option")).to_have_text(["reader", "analyst", "org-admin"])
+        page.get_by_label("E-mail").fill("new.reader@police.example")
+        page.get_by_label("Role").select_option("reader")
+        page.get_by_role("button", name="Add user").click()
+        expect(page.get_by_role("status")).to_have_text("Added new.reader@police.example (reader) to Police.")
+        page.get_by_label("User", exact=True).select_option("new.reader@police.example")
+        page.get_by_label("New password (at least 12 characters)").fill("a brand new passphrase")
+        page.get_by_label("Again").fill("a brand new passphrase")
+        page.get_by_role("button", name="Set password").click()
+        expect(page.get_by_role("status")).to_have_text("Set a new password for new.reader@police.example.")
+        page.get_by_role("link", name="Tokens").click()
+        page.get_by_label("For", exact=True).select_option("new.reader@police.example")
+        page.get_by_label("What it is for").fill("SIEM")
+        page.get_by_role("button", name="Create token").click()
+        token = page.locator("#new-token").inner_text()
+        assert token.startswith("acc_")
+        row = page.locator("tbody tr").filter(has_text="SIEM")
+        row.get_by_role("button", name=re.compile("Revoke token")).click()
+        expect(page.get_by_role("status")).to_contain_text("Revoked token")
+        assert token not in page.content()  # shown once
+    finally:
+        ctx.close()
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(server.url + "/login")
+        page.get_by_label("an API token").check()
+        page.get_by_label("API token", exact=True).fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#login-error")).to_contain_text("revoked")
+        page.get_by_label("e-mail and password").check()
+        page.get_by_label("E-mail", exact=True).fill("new.reader@police.example")
+        page.get_by_label("Password", exact=True).fill("a brand new passphrase")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("header .role")).to_have_text("reader")
+        expect(page.locator("header .org")).to_have_text("Police")
+    finally:
+        ctx.close()
