@@ -299,8 +299,9 @@ def public_actions() -> list[dict[str, Any]]:
             [
                 ref(
                     "INTERPOL",
-                    "https://www.interpol.int/en/News-and-Events/News",
-                    "INTERPOL news, 5 November 2024: Synergia II, 22,000 malicious IP addresses taken down",
+                    "https://www.interpol.int/en/News-and-Events/News/2024/"
+                    "INTERPOL-cyber-operation-takes-down-22-000-malicious-IP-addresses",
+                    "INTERPOL cyber operation takes down 22,000 malicious IP addresses (5 November 2024)",
                 )
             ],
             operation_name="Operation Synergia II",
@@ -319,8 +320,8 @@ def public_actions() -> list[dict[str, Any]]:
             [
                 ref(
                     "INTERPOL",
-                    "https://www.interpol.int/en/News-and-Events/News",
-                    "INTERPOL news, 26 November 2024: Operation Serengeti, 1,006 arrests in 19 African countries",
+                    "https://www.interpol.int/en/News-and-Events/News/2024/Major-cybercrime-operation-nets-1-006-suspects",
+                    "Major cybercrime operation nets 1,006 suspects (26 November 2024)",
                 )
             ],
             operation_name="Operation Serengeti",
