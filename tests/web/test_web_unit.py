@@ -274,3 +274,23 @@ def test_feeds_can_be_added_pulled_and_removed_by_hub_admins(client: TestClient,
     r = client.post("/admin/feeds/partner/remove", headers=admin)
     assert r.status_code == 200 and "Removed the feed partner" in r.text
     assert [f["name"] for f in sqlite_hub.list_feeds(sqlite_hub.viewer_as(None))] == []
+
+
+def test_failed_sign_ins_are_throttled(client: TestClient) -> None:
+    from accord.web.sessions import SignInThrottle
+
+    client.app.state.web_throttle = SignInThrottle(limit=3, window=600)
+
+    def attempt(password: str) -> int:
+        token = re.search(r'name="login_token" value="([^"]+)"', client.get("/login").text).group(1)
+        return client.post("/login", data={"method": "password", "email": "analyst@bank.example", "password": password,
+                                           "login_token": token}, follow_redirects=False).status_code  # fmt: skip
+
+    assert [attempt("wrong password!!") for _ in range(3)] == [401, 401, 401]
+    assert attempt(PASSWORD) == 429  # even the right password waits
+    throttle = SignInThrottle(limit=2, window=600)
+    throttle.failed("ip:a", "user:x")
+    throttle.failed("ip:a", "user:x")
+    assert throttle.wait_for("ip:b", "user:x") > 0 and throttle.wait_for("ip:b", "user:y") == 0
+    throttle.succeeded("user:x")
+    assert throttle.wait_for("ip:b", "user:x") == 0 and throttle.wait_for("ip:a") > 0

@@ -15,12 +15,13 @@ from fastapi.staticfiles import StaticFiles
 
 from accord.web import admin, capabilities, pages, publish
 from accord.web.render import STATIC, SecurityHeaders
-from accord.web.sessions import Signer, secret_from_env
+from accord.web.sessions import Signer, SignInThrottle, secret_from_env
 
 
 def install(app: FastAPI) -> None:
     """Mount the web interface on ``app`` (whose ``state.hub`` is the Hub)."""
     app.state.web_signer = Signer(secret_from_env())
+    app.state.web_throttle = SignInThrottle()
     app.include_router(pages.router)
     app.include_router(publish.router)
     app.include_router(admin.router)

@@ -66,7 +66,13 @@ async def login(request: Request) -> Response:
     email, next_url = text(form, "email"), _safe_next(text(form, "next", "/"))
     if not signer.check_login(request.cookies.get(LOGIN_COOKIE), text(form, "login_token")):
         return _login_page(request, 400, "The sign-in form had expired; please try again.", email, method, next_url)
-    source = f"web {request.client.host if request.client else 'unknown'}"
+    address = request.client.host if request.client else "unknown"
+    source = f"web {address}"
+    throttle = request.app.state.web_throttle
+    keys = (f"ip:{address}", f"user:{email.lower()}") if method == "password" else (f"ip:{address}",)
+    if wait := throttle.wait_for(*keys):
+        return _login_page(request, 429, f"Too many failed sign-ins; try again in {max(1, wait // 60)} minute(s).",
+                           email, method, next_url)  # fmt: skip
     try:
         if method == "token":
             viewer, stamp = await run_in_threadpool(hub.authenticate_token, text(form, "token"), source)
@@ -75,7 +81,9 @@ async def login(request: Request) -> Response:
             viewer, stamp = await run_in_threadpool(hub.authenticate_password, email,
                                                     password if isinstance(password, str) else "", source)  # fmt: skip
     except AuthenticationFailed as exc:
+        throttle.failed(*keys)
         return _login_page(request, 401, exc.message, email, method, next_url)
+    throttle.succeeded(f"user:{viewer.email}")
     if viewer.user_pk is None:
         return _login_page(request, 401, "only users can sign in", email, method, next_url)
     cookie, _ = signer.issue(viewer.user_pk, method, stamp)

@@ -8,6 +8,7 @@ disabled user ends it. Sessions last at most ``SESSION_HOURS``; signing out clea
 
 The CSRF token of a session is an HMAC of its nonce, so a form from another site cannot know it; the
 sign-in form (before there is a session) uses a double-submit nonce in its own short-lived cookie.
+Failed sign-ins are throttled per client address and per e-mail (``SignInThrottle``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -100,3 +102,45 @@ class Signer:
 
     def check_login(self, nonce: str | None, token: str | None) -> bool:
         return bool(nonce) and bool(token) and hmac.compare_digest(token or "", self.login_token(nonce or ""))
+
+
+class SignInThrottle:
+    """Failed sign-ins per client address and per e-mail: past ``limit`` in ``window`` seconds, wait.
+
+    Kept in this process's memory (each server process counts its own), which bounds password guessing
+    through one server to ``limit`` tries per window for an address or an account.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, at: float) -> list[float]:
+        times = [t for t in self._failures.get(key, []) if at - t < self.window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def wait_for(self, *keys: str) -> int:
+        """Seconds to wait before another try (0: go ahead)."""
+        at = time.monotonic()
+        with self._lock:
+            waits = [int(self.window - (at - ts[0])) + 1 for k in keys if len(ts := self._recent(k, at)) >= self.limit]
+        return max(waits, default=0)
+
+    def failed(self, *keys: str) -> None:
+        at = time.monotonic()
+        with self._lock:
+            for k in keys:
+                self._recent(k, at)
+                self._failures.setdefault(k, []).append(at)
+            if len(self._failures) > 100_000:  # bounded memory under a spray of addresses
+                self._failures.clear()
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for k in keys:
+                self._failures.pop(k, None)
