@@ -83,7 +83,7 @@ async def current(request: Request) -> Who:
 
 async def form_of(request: Request, who: Who, *, max_size: int = 1024 * 1024) -> FormData:
     """The posted form, after checking its CSRF token when the request rests on a session cookie."""
-    form = await request.form(max_files=1, max_fields=200, max_part_size=max_size)
+    form = await request.form(max_files=1, max_fields=5000, max_part_size=max_size)
     if who.session is not None:
         token = form.get("csrf")
         if not isinstance(token, str) or not signer_of(request).check_csrf(who.session, token):
