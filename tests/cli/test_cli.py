@@ -132,3 +132,20 @@ def test_serve_with_several_workers_answers(env: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_database_without_the_schema_is_a_clear_error(env: Path) -> None:
+    from accord.errors import ConfigError
+
+    code, _, message = run("stats")
+    assert code == ConfigError.exit_code and "accord init" in message
+    assert run("init")[0] == 0
+    assert run("stats")[0] == 0
+
+
+def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.errors import DatabaseUnavailable
+
+    monkeypatch.setenv("ACCORD_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
+    code, _, message = run("stats")
+    assert code == DatabaseUnavailable.exit_code and "cannot reach the database" in message

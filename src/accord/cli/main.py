@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import SQLAlchemyError
 
 from accord.cli import output
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, DatabaseUnavailable, InvalidInput
 from accord.hub import Hub
 
 app = typer.Typer(
@@ -42,8 +43,17 @@ AsOpt = Annotated[
 ]
 
 
-def hub() -> Hub:
-    return Hub()
+def hub(require_schema: bool = True) -> Hub:
+    """The hub at ACCORD_DATABASE_URL; a database without Accord's schema is a clear error, not a traceback."""
+    h = Hub()
+    if require_schema:
+        from accord.errors import ConfigError
+        from accord.store.db import current_revision
+
+        if current_revision(h.engine) is None:
+            url = h.engine.url.render_as_string(hide_password=True)
+            raise ConfigError(f"{url} holds no Accord database yet: run `accord init` first")
+    return h
 
 
 def _parse_ts(value: str | None) -> datetime | None:
@@ -66,7 +76,7 @@ def init(json: JsonOpt = False) -> None:
 
     Example: accord init
     """
-    h = hub()
+    h = hub(require_schema=False)
     created = h.init()
     if json:
         output.print_json({"created": created, "database": h.engine.url.render_as_string(hide_password=True)})
@@ -523,14 +533,16 @@ def audit_cmd(limit: Annotated[int, typer.Option(help="How many entries.")] = 50
 
 def main() -> None:
     try:
-        from accord.cli import collections, demo, feeds, sweep  # noqa: F401  (they register their commands)
-        from accord.cli import actions  # noqa: F401  (registers `accord sanctions|impact|actions|norms …`)
-        from accord.cli import spyware  # noqa: F401  (registers `accord spyware …` and `accord check-device`)
+        # importing these registers their commands (sweep, feed, sanctions/impact/actions/norms, spyware, …)
+        from accord.cli import actions, collections, demo, feeds, spyware, sweep  # noqa: F401
 
         app()
     except AccordError as exc:
         output.error(exc.message)
         sys.exit(exc.exit_code)
+    except SQLAlchemyError as exc:  # a database fault the layers did not anticipate: one line, not a traceback
+        output.error(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+        sys.exit(DatabaseUnavailable.exit_code)
     except KeyboardInterrupt:
         output.error("interrupted")
         sys.exit(130)

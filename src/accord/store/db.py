@@ -80,8 +80,11 @@ def upgrade(engine: Engine) -> None:
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot reach the database {engine.url!r}: {exc.orig}") from None
 
 
 #: Tables whose statistics steer the visibility queries' plans.
