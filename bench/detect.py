@@ -116,7 +116,7 @@ def anchor_reference(wl: Path, indicators: list[dict], sample: int, seed: int) -
     rng = random.Random(seed)
     picks = rng.sample(range(len(events)), sample)
     t = time.perf_counter()
-    compiled = [RefPattern(ind["pattern"]) for ind in indicators]
+    compiled = [RefPattern(ind["pattern"], "2.1") for ind in indicators]
     parse_secs = time.perf_counter() - t
     t = time.perf_counter()
     for idx in picks:

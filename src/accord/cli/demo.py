@@ -94,7 +94,7 @@ def load_cmd(
 
     Example: accord demo load --once --tokens
     """
-    h = hub()
+    h = hub(require_schema=False)
     h.init()
     directory = directory or default_demo_dir()
     summary: dict[str, Any] = {"loaded": False}

@@ -102,7 +102,7 @@ def serve(
 
     from accord.api.app import create_app
 
-    h = hub()
+    h = hub(require_schema=False)
     h.init()
     host = host or h.settings.host
     port = port or h.settings.port

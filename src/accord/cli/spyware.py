@@ -22,10 +22,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 AsOpt = Annotated[str | None, typer.Option("--as", help="See exactly what this organisation may see.")]
 
 
-def _hub() -> Any:
+def _hub(require_schema: bool = True) -> Any:
     from accord.cli.main import hub  # noqa: PLC0415
 
-    return hub()
+    return hub(require_schema)
 
 
 @spyware_app.command("list")
@@ -125,7 +125,7 @@ def spyware_seed(
     """
     if product is None and vendor is not None:
         raise InvalidInput("--vendor needs --product (the product the files' malware is)")
-    h = _hub()
+    h = _hub(require_schema=False)
     h.init()
     loaded = None
     if files:

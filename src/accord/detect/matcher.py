@@ -149,11 +149,11 @@ class Matcher:
     def __init__(self) -> None:
         self.indicators: list[CompiledIndicator] = []
         self.observations: list[Observation] = []
-        self.obs_indicators: list[list[int]] = []
+        self.obs_indicators: list[int | list[int] | None] = []  # an int for the usual single indicator
         self.rejected: list[tuple[str, str]] = []  # (indicator id, why)
         self.skipped: list[tuple[str, str]] = []  # not STIX patterns: (indicator id, pattern_type)
         self._tests: list[Test | None] = []
-        self._eq_index: dict[str, dict[tuple, dict[str, list[int]]]] = {}
+        self._eq_index: dict[str, dict[tuple, dict[str, int | list[int]]]] = {}
         self._always_by_type: dict[str, list[int]] = {}
         self._filters: dict[frozenset[str], Any] = {}
 
@@ -179,7 +179,7 @@ class Matcher:
             self.rejected.append((ind_id, f"{ind_id}: {exc.message}"))
             return
         if isinstance(root, Observation) and isinstance(root.expr, Comparison):
-            paths: tuple[ObjectPath, ...] = (root.expr.path,)
+            paths: tuple[ObjectPath, ...] = self._one_path.setdefault(root.expr.path, (root.expr.path,))
         else:
             paths = tuple(dict.fromkeys(c.path for obs in observations for c in _comparisons(obs.expr)))
         index = len(self.indicators)
@@ -187,9 +187,14 @@ class Matcher:
             CompiledIndicator(ind_id, indicator.get("name"), pattern, obs_ids, isinstance(root, Observation), paths)
         )
         for oid in obs_ids:
-            self.obs_indicators[oid].append(index)
+            held = self.obs_indicators[oid]
+            if held is None:
+                self.obs_indicators[oid] = index
+            else:
+                self.obs_indicators[oid] = [*held, index] if isinstance(held, list) else [held, index]
 
     _by_observation: dict[Observation, int]
+    _one_path: dict[ObjectPath, tuple[ObjectPath]]
 
     def _observation_id(self, obs: Observation) -> int:
         found = self._by_observation.get(obs)
@@ -200,7 +205,7 @@ class Matcher:
             test = compile_observation(obs)  # regexes are checked now, so a bad one names its indicator
         oid = len(self.observations)
         self.observations.append(obs)
-        self.obs_indicators.append([])
+        self.obs_indicators.append(None)
         self._tests.append(test)
         self._by_observation[obs] = oid
         keys = _index_keys(obs.expr)
@@ -209,7 +214,10 @@ class Matcher:
                 self._always_by_type.setdefault(otype, []).append(oid)
         else:
             for otype, steps, value in keys:
-                self._eq_index.setdefault(otype, {}).setdefault(steps, {}).setdefault(value, []).append(oid)
+                table = self._eq_index.setdefault(otype, {}).setdefault(steps, {})
+                held = table.get(value)
+                # one observation per value is the rule: an int then, a list only when values repeat
+                table[value] = oid if held is None else [*held, oid] if isinstance(held, list) else [held, oid]
         return oid
 
     def _test(self, oid: int) -> Test:
@@ -237,8 +245,11 @@ class Matcher:
                     for value in path_values(obj, steps, objects):
                         if isinstance(value, str):
                             ids = table.get(value)
-                            if ids:
-                                found.update(ids)
+                            if ids is not None:
+                                if isinstance(ids, int):
+                                    found.add(ids)
+                                else:
+                                    found.update(ids)
             extra = always.get(otype)  # type: ignore[arg-type]
             if extra:
                 found.update(extra)
@@ -258,7 +269,8 @@ class Matcher:
                 continue
             if not ok:
                 continue
-            for ind in self.obs_indicators[oid]:
+            held = self.obs_indicators[oid]
+            for ind in (held,) if isinstance(held, int) else held or ():
                 compiled = self.indicators[ind]
                 if compiled.single:
                     hits.append(self._hit(compiled, [event], file))
@@ -356,6 +368,8 @@ def compile(indicators: Iterable[dict[str, Any]]) -> Matcher:  # noqa: A001 (the
     run); indicators whose ``pattern_type`` is not ``stix`` are listed in ``Matcher.skipped``."""
     matcher = Matcher()
     matcher._by_observation = {}
+    matcher._one_path = {}
     for indicator in indicators:
         matcher._add(indicator)
+    del matcher._by_observation, matcher._one_path  # only needed while adding
     return matcher

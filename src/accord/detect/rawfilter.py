@@ -15,6 +15,7 @@ second sweep with the same indicators loads it in milliseconds.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import tempfile
 import unicodedata
@@ -40,6 +41,40 @@ _ESCAPE_REGEX = rb"(?:[^\\]|^)(?:\\\\)*\\[u/]"
 # Lines that do not look like one JSON object ({…}) are parsed too, so broken lines are counted.
 _NOT_AN_OBJECT_START = rb"(?:^|\n)[^{\n]"
 _NOT_AN_OBJECT_END = rb"[^}\r\n]\r?\n"
+
+
+def _compile(expressions: list[bytes]) -> hyperscan.Database:
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    n = len(expressions)
+    db.compile(expressions=expressions, ids=list(range(n)), elements=n, flags=[0] * n, literal=True)
+    return db
+
+
+def _write(db: hyperscan.Database, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hyperscan.dumpb(db))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # caching is an optimisation; an unwritable cache only costs time
+
+
+def _compile_to(expressions: list[bytes], path: Path) -> None:
+    """In a child process: compile and leave the database in the cache."""
+    _write(_compile(expressions), path)
+
+
+def _load(path: Path) -> hyperscan.Database | None:
+    if not path.exists():
+        return None
+    try:
+        db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
+        return db
+    except (hyperscan.error, OSError, ValueError):
+        return None  # a stale or truncated cache entry: compile afresh
 
 
 def cache_dir() -> Path:
@@ -80,26 +115,26 @@ class RawFilter:
         for lit in self.expressions:
             digest.update(len(lit).to_bytes(4, "big") + lit)
         path = cache_dir() / "hyperscan" / f"{digest.hexdigest()}.hsdb"
-        if use_cache and path.exists():
-            try:
-                db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-                db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
+        if use_cache:
+            db = _load(path)
+            if db is not None:
                 self.compiled_from_cache = True
                 return db
-            except (hyperscan.error, OSError, ValueError):
-                pass  # a stale or truncated cache entry: compile afresh
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        n = len(self.expressions)
-        db.compile(expressions=self.expressions, ids=list(range(n)), elements=n, flags=[0] * n, literal=True)
-        if use_cache:
+            # Hyperscan's compiler needs several times the finished database's memory, which the
+            # allocator keeps after it returns; a child process pays that and leaves the file.
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(hyperscan.dumpb(db))
-                os.replace(tmp, path)
+                child = multiprocessing.get_context("fork").Process(target=_compile_to, args=(self.expressions, path))
+                child.start()
+                child.join()
             except OSError:
-                pass  # caching is an optimisation; an unwritable cache only costs time
+                pass
+            db = _load(path)
+            if db is not None:
+                return db
+        db = _compile(self.expressions)
+        if use_cache:
+            _write(db, path)
         return db
 
     def candidates(self, buf: bytes) -> Iterator[tuple[int, int, int, set[int]]]:
