@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from accord import __version__, web
-from accord.api import admin, collections, errors, feeds, objects
 from accord.api import actions as collective_action
+from accord.api import admin, collections, errors, feeds, objects
 from accord.api import spyware as spyware_api
 from accord.hub import Hub
 from accord.taxii import routes as taxii
