@@ -825,8 +825,10 @@ class Hub:
             for part in store.chunks(ids):
                 for row in store.search(conn, everything, Filters(ids=tuple(part)), limit=len(part)):
                     stored[row["stix_id"]] = row["data"]
-            before = [r["data"] for r in store.search(conn, everything, Filters(types=("identity",),
-                                                      label=sanctions.LABEL), limit=10000)] if full_list else []  # fmt: skip
+            before: list = []
+            if full_list:
+                listed = Filters(types=("identity",), label=sanctions.LABEL)
+                before = [r["data"] for r in store.search(conn, everything, listed, limit=10000)]
         objs, delisted = sanctions.reconcile(built.objects, stored, stamp, before)
         self.install_extensions()
         opts = self.options(tlp="clear", audience=audience, via=via, source=f"sanctions import {source}")
