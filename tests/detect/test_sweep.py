@@ -170,7 +170,7 @@ def test_hit_shape(workload: Path) -> None:
     hit = hits[0].to_json()
     assert hit["indicator"] == "indicator--00000000-0000-4000-8000-000000000001"
     assert hit["file"] == str(workload) and hit["name"] == "ind 1"
-    assert IOC_IPS[0] in hit["values"] and hit["first_observed"].endswith("Z")
+    assert hit["values"] == [IOC_IPS[0]] and hit["first_observed"].endswith("Z")  # only the equal value
     line = workload.read_bytes().split(b"\n")[hit["lines"][0] - 1]
     assert IOC_IPS[0].encode() in line
 

@@ -66,6 +66,11 @@ def error(message: str) -> None:
     err_console.print(Text("error: ", style="bold red") + Text(message), highlight=False, soft_wrap=True)
 
 
+def note(message: str) -> None:
+    """Progress and summaries on stderr, so stdout stays machine-readable."""
+    err_console.print(Text(message), highlight=False, soft_wrap=True)
+
+
 def line(message: str) -> None:
     """Print text as it is: threat data carries brackets and markup that must not be interpreted."""
     console.print(Text(message), highlight=False, soft_wrap=True)

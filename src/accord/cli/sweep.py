@@ -86,7 +86,7 @@ def sweep(
     h = hub() if (indicators is None and hub_url is None) or report else None
     matcher = compile_matcher(sources.in_force(_indicators(h, as_org, indicators, hub_url, token), started))
     if not json:
-        output.error(f"{len(matcher):,} indicators compiled")
+        output.note(f"{len(matcher):,} indicators compiled")
     for _ind_id, why in matcher.rejected[:10]:
         output.error(f"indicator not usable: {why}")
     if len(matcher.rejected) > 10:
@@ -155,7 +155,8 @@ def sweep(
         else:
             output.print_json(summary)
         return
-    rows = [{"file": s["file"], "format": s["format"], "lines": f"{s['lines']:,}", "parsed": f"{s['parsed']:,}",
+    rows = [{"file": Path(s["file"]).name, "format": s["format"], "lines": f"{s['lines']:,}",
+             "parsed": f"{s['parsed']:,}",
              "malformed": s["malformed"], "unknown": s["unknown"], "hits": s["hits"],
              "events/s": f"{s['events_per_second'] or 0:,}", "workers": s["workers"]} for s in summaries]  # fmt: skip
     output.table(rows, ["file", "format", "lines", "parsed", "malformed", "unknown", "hits",

@@ -317,12 +317,27 @@ class Matcher:
                     yield self._hit(compiled, chosen, file)
 
     def _hit(self, compiled: CompiledIndicator, events: list[Event], file: str | None) -> Hit:
+        # A path tested only by string equality reports only the equal values (not every address
+        # of the event); other paths report what the event holds there.
+        equal: dict[ObjectPath, set[Any] | None] = {}
+        for obs in compiled.pattern.observations():
+            for c in _comparisons(obs.expr):
+                wanted = (
+                    {c.value} if c.op == "=" and not c.negated and isinstance(c.value, str)
+                    else set(c.value) if c.op == "IN" and not c.negated and isinstance(c.value, tuple)
+                    else None
+                )  # fmt: skip
+                held = equal.get(c.path, set())
+                equal[c.path] = None if wanted is None or held is None else held | wanted
         values: list[str] = []
         for event in events:
             for path in compiled.paths:
+                keep = equal.get(path)
                 for obj in event.objects.values():
                     if obj.get("type") == path.object_type:
                         for v in path_values(obj, path.steps, event.objects):
+                            if keep is not None and v not in keep:
+                                continue
                             text = v if isinstance(v, str) else str(v)
                             if text not in values:
                                 values.append(text)
