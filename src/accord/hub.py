@@ -325,6 +325,7 @@ class Hub:
         owner: str | None = None,
         added_after: datetime | None = None,
         limit: int = 50,
+        audience: str | None = None,
     ) -> list[dict[str, Any]]:
         if not 1 <= limit <= 10000:
             raise InvalidInput("limit must be between 1 and 10000")
@@ -332,7 +333,8 @@ class Hub:
         with self.engine.connect() as conn:
             owner_pk = orgs.get(conn, owner)["pk"] if owner else None
             f = Filters(types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
-                        owner_org_pk=owner_pk, added_after=added_after)  # fmt: skip
+                        owner_org_pk=owner_pk, added_after=added_after,
+                        audience=self._audience_filter(conn, viewer, audience))  # fmt: skip
             names = self._org_names(conn)
             return [self._row_out(r, names) for r in store.search(conn, vis, f, limit=limit)]
 
@@ -398,6 +400,7 @@ class Hub:
         added_before: datetime | None = None,
         cursor: datetime | None = None,
         limit: int = 50,
+        audience: str | None = None,
     ) -> dict[str, Any]:
         """A page of current visible objects, newest first, and how many match (``None``: more than the cap).
 
@@ -411,7 +414,8 @@ class Hub:
         with self.engine.connect() as conn:
             owner_pk = orgs.get(conn, owner)["pk"] if owner else None
             f = Filters(types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
-                        owner_org_pk=owner_pk, added_after=added_after, added_before=added_before)  # fmt: skip
+                        owner_org_pk=owner_pk, added_after=added_after, added_before=added_before,
+                        audience=self._audience_filter(conn, viewer, audience))  # fmt: skip
             window = store.search(conn, vis, f, limit=cap + 1)
             later = [r for r in window if cursor is None or r["date_added"] < cursor]
             if len(later) > limit or len(window) <= cap:
@@ -424,6 +428,27 @@ class Hub:
             out = [self._row_out(r, names) for r in rows[:limit]]
         return {"objects": out, "total": len(window) if len(window) <= cap else None, "total_cap": cap,
                 "next": out[-1]["date_added"] if len(rows) > limit else None}  # fmt: skip
+
+    @staticmethod
+    def _audience_filter(conn: Connection, viewer: Viewer, audience: str | None) -> tuple[str, int | None] | None:
+        """``org`` (held for the viewer's organisation only), ``group:NAME`` (a group the viewer is in),
+        ``community``, ``federation`` or ``public`` — never another party's private grants."""
+        if not audience:
+            return None
+        wanted = parse_audience(audience)
+        if wanted.kind == "org":
+            if viewer.org_pk is None:
+                raise InvalidInput("audience 'org' means your organisation's own holdings: act as an organisation")
+            return ("org", viewer.org_pk)
+        if wanted.kind == "group":
+            try:
+                pk = groups.get(conn, wanted.group or "")["pk"]
+            except NotFound:
+                pk = None
+            if pk is None or pk not in viewer.group_pks:
+                raise NotFound(f"you are not in a sharing group named {wanted.group!r}")
+            return ("group", pk)
+        return (wanted.kind, None)
 
     def relationships(self, viewer: Viewer, stix_id: str, limit: int = 200) -> list[dict[str, Any]]:
         """Current visible relationships and sightings that point at or from an object, newest first."""

@@ -208,3 +208,51 @@ def test_operator_without_org_sees_everything_and_public_sees_public_only(hub: H
     assert hub.get(public, clear["id"])
     with pytest.raises(NotFound):
         hub.get(public, red["id"])
+
+
+def test_audience_filter_names_only_the_viewers_own_grants(hub: Hub) -> None:
+    community(hub)
+    ncc, bank, uni = hub.viewer_as("NCC"), hub.viewer_as("Bank"), hub.viewer_as("Uni")
+    own = indicator("own.example", level="amber")
+    grouped = indicator("grouped.example", level="amber")
+    wide = indicator("wide.example", level="green")
+    hub.ingest(bank, items(own), hub.options(audience="org"))
+    hub.ingest(ncc, items(grouped), hub.options(audience="group:taskforce"))
+    hub.ingest(ncc, items(wide), hub.options(audience="community"))
+    # Uni re-imports the community object for itself only: Bank must not learn of that private holding
+    hub.ingest(uni, items(wide), hub.options(audience="org"))
+
+    def ids(viewer: Viewer, audience: str) -> set[str]:
+        return {r["id"] for r in hub.search(viewer, audience=audience, limit=100)}
+
+    assert ids(bank, "org") == {own["id"]}
+    assert ids(bank, "group:taskforce") == {grouped["id"]}
+    assert wide["id"] in ids(bank, "community") and own["id"] not in ids(bank, "community")
+    assert ids(uni, "org") == {wide["id"]}
+    with pytest.raises(NotFound):
+        hub.search(uni, audience="group:taskforce")  # Uni is not in the task force
+    with pytest.raises(NotFound):
+        hub.search(bank, audience="group:no-such-group")
+    page = hub.search_page(bank, audience="group:taskforce")
+    assert [o["id"] for o in page["objects"]] == [grouped["id"]] and page["total"] == 1
+
+
+def test_audience_filter_over_rest_and_web(hub: Hub) -> None:
+    from fastapi.testclient import TestClient
+
+    from accord.api.app import create_app
+
+    community(hub)
+    ncc = hub.viewer_as("NCC")
+    grouped = indicator("grouped-rest.example", level="amber")
+    hub.ingest(ncc, items(grouped), hub.options(audience="group:taskforce"))
+    token = hub.create_token(hub.viewer_as(None), "analyst@bank.example")["token"]
+    client = TestClient(create_app(hub))
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.get("/api/v1/objects", params={"audience": "group:taskforce"}, headers=auth)
+    assert r.status_code == 200 and [o["id"] for o in r.json()["objects"]] == [grouped["id"]]
+    assert client.get("/api/v1/objects", params={"audience": "group:nope"}, headers=auth).status_code == 404
+    assert client.get("/api/v1/objects", params={"audience": "everyone"}, headers=auth).status_code == 400
+    page = client.get("/search", params={"audience": "group:taskforce"}, headers=auth)
+    assert page.status_code == 200 and "grouped-rest.example" in page.text
+    assert 'name="audience"' in page.text and 'value="group:taskforce" selected' in page.text

@@ -120,6 +120,7 @@ def list_for(conn: Connection, actor: Viewer) -> list[dict[str, Any]]:
                 "members_visible": r.members_visible,
                 "member_count": len(names),
                 "members": names if show else None,
+                "member": is_member,
             }
         )
     return out

@@ -44,10 +44,15 @@ def search_objects(
     tlp: str | None = None,
     owner: Annotated[str | None, Query(description="Owning organisation's name")] = None,
     added_after: str | None = None,
+    audience: Annotated[
+        str | None, Query(description="org (your organisation's own), group:NAME (a group you are in), community, "
+                          "federation or public")  # fmt: skip
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     rows = hub_of(request).search(who, types=type or (), text=text, label=label, tlp=tlp, owner=owner,
-                                  added_after=_ts(added_after, "added_after"), limit=limit)  # fmt: skip
+                                  added_after=_ts(added_after, "added_after"), limit=limit,
+                                  audience=audience)  # fmt: skip
     return _json({"count": len(rows), "objects": rows})
 
 

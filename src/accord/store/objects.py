@@ -199,6 +199,9 @@ class Filters:
     added_after: datetime | None = None
     added_before: datetime | None = None
     include_revoked: bool = True
+    #: Only objects held for this audience: (kind, org_pk for "org", group_pk for "group"). The caller
+    #: names only grants the viewer is party to (its own org, its groups), so the filter reveals nothing.
+    audience: tuple[str, int | None] | None = None
 
 
 def _text_clause(needle: str, dialect: str) -> ColumnElement[bool]:
@@ -224,6 +227,14 @@ def _apply(q: Any, f: Filters, dialect: str = "") -> Any:
         )
     if f.tlp:
         q = q.where(stix_object.c.tlp == f.tlp)
+    if f.audience is not None:
+        kind, party = f.audience
+        held = select(object_grant.c.object_pk).where(object_grant.c.audience == kind)
+        if kind == "org":
+            held = held.where(object_grant.c.org_pk == party)
+        elif kind == "group":
+            held = held.where(object_grant.c.group_pk == party)
+        q = q.where(stix_object.c.pk.in_(held))
     if f.owner_org_pk is not None:
         q = q.where(stix_object.c.owner_org_pk == f.owner_org_pk)
     if f.added_after is not None:

@@ -162,7 +162,8 @@ def _day(value: str, name: str, end: bool = False) -> datetime | None:
 def search(request: Request, who: Me) -> Response:
     hub = hub_of(request)
     p = request.query_params
-    filters = {k: (p.get(k) or "").strip() for k in ("q", "type", "label", "tlp", "owner", "since", "until")}
+    names = ("q", "type", "label", "tlp", "owner", "audience", "since", "until")
+    filters = {k: (p.get(k) or "").strip() for k in names}
     cursor_raw = (p.get("after") or "").strip()
     try:
         cursor = parse(cursor_raw) if cursor_raw else None
@@ -172,12 +173,15 @@ def search(request: Request, who: Me) -> Response:
         who.viewer, types=[filters["type"]] if filters["type"] else (), text=filters["q"] or None,
         label=filters["label"] or None, tlp=filters["tlp"] or None, owner=filters["owner"] or None,
         added_after=_day(filters["since"], "from"), added_before=_day(filters["until"], "until", end=True),
-        cursor=cursor, limit=PAGE_SIZE,
+        cursor=cursor, limit=PAGE_SIZE, audience=filters["audience"] or None,
     )  # fmt: skip
     orgs = [o["name"] for o in hub.list_orgs(who.viewer)]
+    audiences = ["org", *(f"group:{g['name']}" for g in hub.list_groups(who.viewer) if g.get("member")),
+                 "community", "federation", "public"]  # fmt: skip
     nxt = format_micro(result["next"]) if result["next"] else None
     return page(request, who, "search.html", result=result, filters=filters, types=STIX_TYPES,
-                orgs=orgs, next_cursor=nxt, paged=cursor is not None, page_size=PAGE_SIZE)  # fmt: skip
+                orgs=orgs, audiences=audiences, next_cursor=nxt, paged=cursor is not None,
+                page_size=PAGE_SIZE)  # fmt: skip
 
 
 # -- one object ---------------------------------------------------------------------------------
