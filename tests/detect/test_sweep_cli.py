@@ -139,3 +139,30 @@ def test_export_formats_list_what_they_cannot_express(shell: Path) -> None:
     code, table, _ = run("export", "--as", "Bank", "--format", "csv")
     assert table.splitlines()[0] == "indicator,name,kind,hash_type,value,valid_from,valid_until"
     assert run("export", "--as", "Bank", "--format", "yara")[0] != 0
+
+
+def test_report_with_observed_data_only_when_asked(shell: Path) -> None:
+    shared = indicator("seen.example", level="green")
+    _publish(shell, "CERT", [shared], "--audience", "group:pair")
+    log = _log(shell, ["seen.example", "ok.example", "seen.example", "seen.example"])
+    code, stdout, err = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--as", "Bank", "--report",
+                            "--observed-data", "2", "--out", str(shell / "h.jsonl"), "--json")  # fmt: skip
+    assert code == 0, err
+    code, stdout, _ = run("search", "--as", "Bank", "--type", "sighting", "--json")
+    sid = orjson.loads(stdout)[0]["id"]
+    sighting = orjson.loads(run("get", sid, "--as", "Bank", "--json")[1])["object"]
+    assert sighting["count"] == 3 and len(sighting["observed_data_refs"]) == 2
+    od = orjson.loads(run("get", sighting["observed_data_refs"][0], "--as", "Bank", "--json")[1])["object"]
+    assert od["type"] == "observed-data" and od["first_observed"] == "2024-05-01T00:00:00.000Z"
+    refs = {}
+    for ref in od["object_refs"]:
+        sco = orjson.loads(run("get", ref, "--as", "Bank", "--json")[1])["object"]
+        refs[sco["type"]] = sco
+    assert refs["domain-name"]["value"] == "seen.example"
+    assert all(r in od["object_refs"] for r in refs["domain-name"]["resolves_to_refs"])
+    # without the option only counts and times leave the machine
+    code, _, _ = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--as", "Bank", "--report",
+                     "--out", str(shell / "h.jsonl"))  # fmt: skip
+    again = orjson.loads(run("get", sid, "--as", "Bank", "--json")[1])["object"]
+    assert again["count"] == 6 and again["observed_data_refs"] == sighting["observed_data_refs"]
+    assert run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--observed-data", "2")[0] != 0

@@ -52,6 +52,11 @@ def sweep(
         bool, typer.Option("--report", help="Publish hits to the hub as sightings by the --as organisation.")
     ] = False,
     report_tlp: Annotated[str, typer.Option(help="TLP of published sightings.")] = "amber",
+    observed_data: Annotated[
+        int,
+        typer.Option(help="With --report: attach up to N of each indicator's events as observed-data "
+                     "(log content leaves this machine; default 0: counts and times only)."),  # fmt: skip
+    ] = 0,
     follow_: Annotated[
         bool, typer.Option("--follow", help="Tail one growing log (or '-' for stdin) until interrupted.")
     ] = False,
@@ -72,6 +77,10 @@ def sweep(
 
     if report and (indicators is not None or hub_url is not None):
         raise InvalidInput("--report publishes to the local hub: sweep with its indicators (no --indicators/--hub)")
+    if observed_data and not report:
+        raise InvalidInput("--observed-data N only means something with --report")
+    if not 0 <= observed_data <= 100:
+        raise InvalidInput("--observed-data takes 0 to 100 events per indicator")
     if report and not as_org:
         raise InvalidInput("--report needs --as ORG: the organisation that saw the hits")
     if hub_url is not None and indicators is not None:
@@ -85,6 +94,7 @@ def sweep(
     started = now()
     h = hub() if (indicators is None and hub_url is None) or report else None
     matcher = compile_matcher(sources.in_force(_indicators(h, as_org, indicators, hub_url, token), started))
+    matcher.keep_events = observed_data > 0
     if not json:
         output.note(f"{len(matcher):,} indicators compiled")
     for _ind_id, why in matcher.rejected[:10]:
@@ -144,7 +154,8 @@ def sweep(
             except NotFound:
                 return None
 
-        objs = sightings.sighting_objects(sightings.tally(all_hits), viewer.org_identity or "", current, now())
+        tallies = sightings.tally(all_hits, keep=observed_data)
+        objs = sightings.sighting_objects(tallies, viewer.org_identity or "", current, now())
         result = h.ingest(viewer, [Item(i, o) for i, o in enumerate(objs)], h.options(tlp=report_tlp, via="sweep"))
         published = result.as_dict()
     summary = {"indicators": len(matcher), "rejected": len(matcher.rejected), "skipped": len(matcher.skipped),

@@ -48,6 +48,9 @@ class Hit:
     first_observed: str | None
     last_observed: str | None
     name: str | None = None
+    #: The events' objects (2.0 observed-data shape) and times, kept only when the matcher is asked to
+    #: (``Matcher.keep_events``): a sighting may then carry observed-data. Never written to hit lines.
+    events: list[tuple[str | None, dict[str, dict[str, Any]]]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"indicator": self.indicator, "lines": self.lines, "file": self.file}
@@ -156,6 +159,7 @@ class Matcher:
         self._eq_index: dict[str, dict[tuple, dict[str, int | list[int]]]] = {}
         self._always_by_type: dict[str, list[int]] = {}
         self._filters: dict[frozenset[str], Any] = {}
+        self.keep_events = False  # hits carry their events' objects (for sightings with observed-data)
 
     # -- building ------------------------------------------------------------------------------------
 
@@ -351,6 +355,7 @@ class Matcher:
             format_stix(min(times)) if times else None,
             format_stix(max(ends)) if ends else None,  # type: ignore[type-var]
             compiled.name,
+            [(format_stix(e.ts) if e.ts else None, e.objects) for e in events] if self.keep_events else None,
         )
 
     # -- raw JSON lines --------------------------------------------------------------------------------

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from accord.detect.matcher import Hit
 from accord.stix.timestamps import format_stix, version_key
@@ -22,6 +24,7 @@ from accord.stix.timestamps import parse as parse_ts
 __all__ = ["Tally", "tally", "sighting_id", "sighting_objects", "MAX_COUNT"]
 
 SIGHTING_NAMESPACE = uuid.UUID("5b0c8c2e-6f57-4c4f-9a55-4d2f1f1b7a10")
+SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1's namespace for SCO ids
 MAX_COUNT = 999_999_999  # the STIX 2.1 bound on sighting.count
 _ONE_MS = timedelta(milliseconds=1)
 
@@ -31,19 +34,54 @@ class Tally:
     count: int = 0
     first: str | None = None
     last: str | None = None
+    events: list[tuple[str | None, dict[str, dict[str, Any]]]] = field(default_factory=list)
 
 
-def tally(hits: Iterable[Hit]) -> dict[str, Tally]:
-    """Hits per indicator, with the earliest and latest observation time."""
+def tally(hits: Iterable[Hit], keep: int = 0) -> dict[str, Tally]:
+    """Hits per indicator, with the earliest and latest observation time (and the first ``keep``
+    events, where the hits carry them)."""
     out: dict[str, Tally] = {}
     for hit in hits:
         t = out.setdefault(hit.indicator, Tally())
         t.count += 1
+        if hit.events and len(t.events) < keep:
+            t.events.extend(hit.events[: keep - len(t.events)])
         if hit.first_observed and (t.first is None or version_key(hit.first_observed) < version_key(t.first)):
             t.first = hit.first_observed
         if hit.last_observed and (t.last is None or version_key(hit.last_observed) > version_key(t.last)):
             t.last = hit.last_observed
     return out
+
+
+def observed_data(
+    when: str | None, objects: dict[str, dict[str, Any]], org_identity: str, fallback: str
+) -> list[dict[str, Any]]:
+    """One event as STIX 2.1: its SCOs (ids derived from their content, refs rewritten to ids) and
+    an observed-data object referring to them."""
+    ids: dict[str, str] = {}
+    for key, obj in objects.items():
+        content = {k: v for k, v in obj.items() if not k.endswith(("_ref", "_refs"))}
+        canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS).decode()
+        ids[key] = f"{obj.get('type', 'x-unknown')}--{uuid.uuid5(SCO_NAMESPACE, canonical)}"
+
+    def rewrite(value: Any, prop: str) -> Any:
+        if prop.endswith("_ref") and isinstance(value, str):
+            return ids.get(value, value)
+        if prop.endswith("_refs") and isinstance(value, list):
+            return [ids.get(v, v) if isinstance(v, str) else v for v in value]
+        if isinstance(value, dict):
+            return {k: rewrite(v, k) for k, v in value.items()}
+        return value
+
+    scos = [{**{k: rewrite(v, k) for k, v in obj.items()}, "id": ids[key], "spec_version": "2.1"}
+            for key, obj in objects.items()]  # fmt: skip
+    stamp = when or fallback
+    body = {"first_observed": stamp, "last_observed": stamp, "number_observed": 1,
+            "object_refs": [ids[k] for k in objects]}  # fmt: skip
+    od_id = f"observed-data--{uuid.uuid5(SCO_NAMESPACE, org_identity + orjson.dumps(body).decode())}"
+    od = {"type": "observed-data", "spec_version": "2.1", "id": od_id, "created": fallback, "modified": fallback,
+          "created_by_ref": org_identity, **body}  # fmt: skip
+    return [*scos, od]
 
 
 def sighting_id(org_identity: str, indicator_id: str) -> str:
@@ -98,6 +136,14 @@ def sighting_objects(
             obj["first_seen"] = first
         if last:
             obj["last_seen"] = last
+        refs = list((old or {}).get("observed_data_refs") or [])  # earlier sweeps' evidence stays
+        for when, objects in t.events:
+            built = observed_data(when, objects, org_identity, stamp)
+            out.extend(built)
+            if built[-1]["id"] not in refs:
+                refs.append(built[-1]["id"])
+        if refs:
+            obj["observed_data_refs"] = refs[-100:]
         out.append(obj)
         stamp = format_stix(at)
     return out
