@@ -91,6 +91,7 @@ def sweep(
         if log != "-" and not Path(log).is_file():
             raise InvalidInput(f"{log}: no such log file")
     since_dt = _parse_ts(since)
+    parsers = {log: sniff(log, fmt, mapping) for log in logs}  # a log we cannot read fails before compiling
     started = now()
     h = hub() if (indicators is None and hub_url is None) or report else None
     matcher = compile_matcher(sources.in_force(_indicators(h, as_org, indicators, hub_url, token), started))
@@ -107,7 +108,7 @@ def sweep(
     summaries = []
     try:
         for log in logs:
-            parser = sniff(log, fmt, mapping)
+            parser = parsers[log]
             if follow_:
 
                 def emit(hit: Any) -> None:
