@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import tempfile
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,7 @@ _NFC_TO_ASCII = tuple(
 )
 
 ALL = -1  # a line that is a candidate for every observation
+SHARDS = 2
 
 # A JSON escape that can spell a needle differently: backslash-u or backslash-slash preceded by an even
 # number of backslashes (so not the tail of an escaped backslash, as in "C:\\\\Users\\\\u001").
@@ -43,10 +45,10 @@ _NOT_AN_OBJECT_START = rb"(?:^|\n)[^{\n]"
 _NOT_AN_OBJECT_END = rb"[^}\r\n]\r?\n"
 
 
-def _compile(expressions: list[bytes]) -> hyperscan.Database:
+def _compile(expressions: list[bytes], ids: list[int]) -> hyperscan.Database:
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     n = len(expressions)
-    db.compile(expressions=expressions, ids=list(range(n)), elements=n, flags=[0] * n, literal=True)
+    db.compile(expressions=expressions, ids=ids, elements=n, flags=[0] * n, literal=True)
     return db
 
 
@@ -61,9 +63,9 @@ def _write(db: hyperscan.Database, path: Path) -> None:
         pass  # caching is an optimisation; an unwritable cache only costs time
 
 
-def _compile_to(expressions: list[bytes], path: Path) -> None:
+def _compile_to(expressions: list[bytes], ids: list[int], path: Path) -> None:
     """In a child process: compile and leave the database in the cache."""
-    _write(_compile(expressions), path)
+    _write(_compile(expressions, ids), path)
 
 
 def _load(path: Path) -> hyperscan.Database | None:
@@ -103,39 +105,54 @@ class RawFilter:
             self.targets.extend([tuple(nfc_obs)] * len(_NFC_TO_ASCII))
         self.expressions = self.literals
         self.compiled_from_cache = False
-        self.db = self._database(use_cache) if self.literals else None
+        self.dbs = self._databases(use_cache) if self.literals else []
         n = len(specials)
         self.special_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.special_db.compile(expressions=specials, ids=[len(self.literals) + k for k in range(n)], elements=n,
                                 flags=[0] * n)  # fmt: skip
 
-    def _database(self, use_cache: bool) -> hyperscan.Database:
-        digest = hashlib.sha256()
-        digest.update(hyperscan.__version__.encode() + b"\0")
-        for lit in self.expressions:
-            digest.update(len(lit).to_bytes(4, "big") + lit)
-        path = cache_dir() / "hyperscan" / f"{digest.hexdigest()}.hsdb"
-        if use_cache:
-            db = _load(path)
-            if db is not None:
-                self.compiled_from_cache = True
-                return db
+    def _databases(self, use_cache: bool) -> list[hyperscan.Database]:
+        """The literals in ``SHARDS`` databases, split by a hash of each literal. Compile time grows
+        faster than the number of literals, so two halves, built at once on two cores, cost well under
+        half the time of one database, and scanning two halves costs what scanning one does. A changed
+        indicator invalidates only its own shard in the cache."""
+        shards: list[tuple[list[bytes], list[int]]] = [([], []) for _ in range(SHARDS)]
+        for ident, lit in enumerate(self.literals):
+            exprs, ids = shards[zlib.crc32(lit) % SHARDS]
+            exprs.append(lit)
+            ids.append(ident)
+        shards = [sh for sh in shards if sh[0]]
+        paths = []
+        for exprs, ids in shards:
+            digest = hashlib.sha256()
+            digest.update(hyperscan.__version__.encode() + b"\0")
+            for lit, ident in zip(exprs, ids, strict=True):
+                digest.update(len(lit).to_bytes(4, "big") + ident.to_bytes(8, "big") + lit)
+            paths.append(cache_dir() / "hyperscan" / f"{digest.hexdigest()}.hsdb")
+        dbs: list[hyperscan.Database | None] = [_load(p) for p in paths] if use_cache else [None] * len(paths)
+        self.compiled_from_cache = all(db is not None for db in dbs)
+        missing = [i for i, db in enumerate(dbs) if db is None]
+        if use_cache and missing:
             # Hyperscan's compiler needs several times the finished database's memory, which the
-            # allocator keeps after it returns; a child process pays that and leaves the file.
+            # allocator keeps after it returns: child processes pay that (in parallel) and leave files.
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                child = multiprocessing.get_context("fork").Process(target=_compile_to, args=(self.expressions, path))
-                child.start()
-                child.join()
+                paths[missing[0]].parent.mkdir(parents=True, exist_ok=True)
+                ctx = multiprocessing.get_context("fork")
+                children = [ctx.Process(target=_compile_to, args=(*shards[i], paths[i])) for i in missing]
+                for child in children:
+                    child.start()
+                for child in children:
+                    child.join()
             except OSError:
                 pass
-            db = _load(path)
-            if db is not None:
-                return db
-        db = _compile(self.expressions)
-        if use_cache:
-            _write(db, path)
-        return db
+            for i in missing:
+                dbs[i] = _load(paths[i])
+        for i, db in enumerate(dbs):
+            if db is None:
+                dbs[i] = db = _compile(*shards[i])
+                if use_cache:
+                    _write(db, paths[i])
+        return [db for db in dbs if db is not None]
 
     def candidates(self, buf: bytes) -> Iterator[tuple[int, int, int, set[int]]]:
         """(line index within buf (0-based), start, end, observation ids) for each candidate line, in
@@ -146,8 +163,8 @@ class RawFilter:
         def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             append((to, ident))
 
-        if self.db is not None:
-            self.db.scan(buf, match_event_handler=on_match)
+        for db in self.dbs:
+            db.scan(buf, match_event_handler=on_match)
         self.special_db.scan(buf, match_event_handler=on_match)
         if not found:
             return
