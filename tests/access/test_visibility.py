@@ -256,3 +256,24 @@ def test_audience_filter_over_rest_and_web(hub: Hub) -> None:
     page = client.get("/search", params={"audience": "group:taskforce"}, headers=auth)
     assert page.status_code == 200 and "grouped-rest.example" in page.text
     assert 'name="audience"' in page.text and 'value="group:taskforce" selected' in page.text
+
+
+def test_reposting_a_hidden_version_opens_nothing(hub: Hub) -> None:
+    """Knowing an id and a modified time must not give access: the stored version stays as it was."""
+    community(hub)
+    secret = indicator("secret-c2.example", level="red", description="only NCC knows")
+    hub.ingest(hub.viewer_as("NCC"), items(secret), hub.options(audience="org"))
+    forged = {**secret, "pattern": "[domain-name:value = 'junk.example']", "description": "junk",
+              "object_marking_refs": [tlp.TLP2_IDS["clear"]]}  # fmt: skip
+    uni = hub.viewer_as("Uni")
+    hub.ingest(uni, items(forged), hub.options(audience="public"))
+    with pytest.raises(NotFound):
+        hub.get(uni, secret["id"])
+    assert hub.search(Viewer(public=True), text="secret-c2", limit=10) == []
+    # a holder posting its own visible version again may widen it only as far as the stored TLP allows
+    green = indicator("green-c2.example", level="green")
+    bank = hub.viewer_as("Bank")
+    hub.ingest(bank, items(green), hub.options(audience="org"))
+    hub.ingest(bank, items({**green, "object_marking_refs": [tlp.TLP2_IDS["clear"]]}), hub.options(audience="public"))
+    with pytest.raises(NotFound):
+        hub.get(Viewer(public=True), green["id"])

@@ -279,13 +279,13 @@ class _Batch:
         new_rows: list[dict[str, Any]] = []
         new_meta: list[tuple[_Candidate, Audience]] = []
         uncurrent: set[int] = set()
-        regrant: list[tuple[int, Audience]] = []
+        regrant: list[tuple[int, Audience, dict[str, Any]]] = []
         for cand, audience in cands:
             vers = existing.get(cand.stix_id, {})
             pair = (cand.stix_id, cand.key)
             if cand.key in vers or pair in self.seen:
                 if cand.key in vers:
-                    regrant.append((vers[cand.key].pk, audience))
+                    regrant.append((vers[cand.key].pk, audience, cand.obj))
                 self.ok(cand.index, cand.stix_id, "unchanged", cand.key)
                 continue
             cur = current.get(cand.stix_id)
@@ -345,8 +345,19 @@ class _Batch:
             if isinstance(lbls, list):
                 labels.extend({"object_pk": pk, "label": lb[:250]} for lb in sorted(set(lbls)) if isinstance(lb, str))
         if regrant:
-            have = store.grants_of(self.conn, (pk for pk, _ in regrant))
-            for pk, audience in regrant:
+            # Posting a stored version again adds the poster's audience only where the poster already
+            # holds it — a version it may see, or one whose stored content it sent in full (the same
+            # object from the same source) — and only as wide as the *stored* version's TLP allows.
+            # Knowing an id and a timestamp must never open an object to anyone.
+            seen = store.visible_tlps(self.conn, visible(self.publisher), (pk for pk, _, _ in regrant))
+            hidden = store.tlps_and_data(self.conn, (pk for pk, _, _ in regrant if pk not in seen))
+            kept: list[tuple[int, Audience]] = []
+            for pk, audience, obj in regrant:
+                level = seen.get(pk) or (hidden[pk][0] if pk in hidden and hidden[pk][1] == obj else None)
+                if level is not None and allowed(level, audience):
+                    kept.append((pk, audience))
+            have = store.grants_of(self.conn, (pk for pk, _ in kept))
+            for pk, audience in kept:
                 row = self.grant_row(pk, audience, at)
                 sig = (row["org_pk"], row["audience"], row["group_pk"])
                 if sig not in have.get(pk, set()):

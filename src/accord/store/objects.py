@@ -290,6 +290,24 @@ def versions(conn: Connection, vis: Visibility, stix_id: str) -> list[dict[str, 
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+def visible_tlps(conn: Connection, vis: Visibility, pks: Iterable[int]) -> dict[int, str]:
+    """pk → TLP of those stored versions (of any object) the viewer may see."""
+    out: dict[int, str] = {}
+    for part in chunks(sorted(set(pks))):
+        q = select(stix_object.c.pk, stix_object.c.tlp).where(stix_object.c.pk.in_(part), vis.clause())
+        out.update((r.pk, r.tlp) for r in conn.execute(q))
+    return out
+
+
+def tlps_and_data(conn: Connection, pks: Iterable[int]) -> dict[int, tuple[str, Any]]:
+    """pk → (TLP, data) of stored versions, for the ingest path's own comparisons (never shown to anyone)."""
+    out: dict[int, tuple[str, Any]] = {}
+    for part in chunks(sorted(set(pks))):
+        q = select(stix_object.c.pk, stix_object.c.tlp, stix_object.c.data).where(stix_object.c.pk.in_(part))
+        out.update((r.pk, (r.tlp, r.data)) for r in conn.execute(q))
+    return out
+
+
 def current(conn: Connection, vis: Visibility, stix_id: str) -> dict[str, Any] | None:
     q = select(*_META).where(stix_object.c.stix_id == stix_id, stix_object.c.is_current, vis.clause())
     row = conn.execute(q).first()
