@@ -19,7 +19,7 @@ from sqlalchemy.sql.expression import FromClause
 
 from accord.stix.timestamps import format_micro, parse, version_key
 from accord.store.objects import chunks
-from accord.store.schema import object_grant, stix_object
+from accord.store.schema import object_grant, object_ref, stix_object
 
 if TYPE_CHECKING:
     from accord.access.visibility import Visibility
@@ -31,6 +31,22 @@ SCOPE_ALL, SCOPE_ORG, SCOPE_GROUP, SCOPE_PUBLIC = "all", "org", "group", "public
 #: TLP:RED or TLP:AMBER+STRICT, whatever the grants say.
 SCOPE_FEED, SCOPE_FEDERATION = "feed", "federation"
 NEVER_FEDERATED = ("red", "amber+strict")
+#: What may leave the hub at all (TLP 2.0: AMBER stays within the community).
+FEDERATABLE = ("clear", "green")
+
+
+def _targets_shareable(obj: FromClause) -> ColumnElement[bool]:
+    """A relationship or sighting leaves the hub only with its ends: none of the objects it refers to
+    may be held here without being shared beyond the hub (the derived object would reveal them)."""
+    r, t, tg = object_ref.alias(), stix_object.alias(), object_grant.alias()
+    held = exists(select(t.c.pk).where(t.c.stix_id == r.c.ref_id, t.c.is_current))
+    shareable = exists(
+        select(t.c.pk).join(tg, tg.c.object_pk == t.c.pk).where(
+            t.c.stix_id == r.c.ref_id, t.c.is_current, t.c.tlp.in_(FEDERATABLE),
+            tg.c.audience.in_(("federation", "public")),
+        )
+    )  # fmt: skip
+    return not_(exists(select(r.c.object_pk).where(r.c.object_pk == obj.c.pk, held, not_(shareable))))
 
 
 @dataclass(frozen=True)
@@ -59,17 +75,26 @@ class Scope:
         if self.kind == SCOPE_FEED:
             if not self.feed:
                 return false()
-            return and_(obj.c.tlp.not_in(NEVER_FEDERATED),
-                        exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.via == f"feed:{self.feed}")))
+            return and_(
+                obj.c.tlp.not_in(NEVER_FEDERATED),
+                _targets_shareable(obj),
+                exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.via == f"feed:{self.feed}")),
+            )
         if self.kind == SCOPE_FEDERATION:
             shared = exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.audience.in_(("federation", "public"))))
-            terms = [obj.c.tlp.not_in(NEVER_FEDERATED), shared]
+            terms = [obj.c.tlp.in_(FEDERATABLE), shared, _targets_shareable(obj)]
             if self.org_pk is not None:
                 # Loop prevention: never hand an organisation (a partner hub) back what it brought in by a feed.
                 mine = object_grant.alias()
-                terms.append(not_(exists(select(mine.c.pk).where(mine.c.object_pk == obj.c.pk,
-                                                                 mine.c.org_pk == self.org_pk,
-                                                                 mine.c.via.like("feed:%")))))
+                terms.append(
+                    not_(
+                        exists(
+                            select(mine.c.pk).where(
+                                mine.c.object_pk == obj.c.pk, mine.c.org_pk == self.org_pk, mine.c.via.like("feed:%")
+                            )
+                        )
+                    )
+                )
             return and_(*terms)
         raise ValueError(f"unknown collection scope {self.kind!r}")
 
