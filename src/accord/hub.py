@@ -331,10 +331,8 @@ class Hub:
             raise InvalidInput("limit must be between 1 and 10000")
         vis = visible(viewer)
         with self.engine.connect() as conn:
-            owner_pk = orgs.get(conn, owner)["pk"] if owner else None
-            f = Filters(types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
-                        owner_org_pk=owner_pk, added_after=added_after,
-                        audience=self._audience_filter(conn, viewer, audience))  # fmt: skip
+            f = self._search_filters(conn, viewer, types=types, text=text, label=label, tlp=tlp, owner=owner,
+                                     added_after=added_after, audience=audience)  # fmt: skip
             names = self._org_names(conn)
             return [self._row_out(r, names) for r in store.search(conn, vis, f, limit=limit)]
 
@@ -412,10 +410,8 @@ class Hub:
         vis = visible(viewer)
         cap = self.SEARCH_COUNT_CAP
         with self.engine.connect() as conn:
-            owner_pk = orgs.get(conn, owner)["pk"] if owner else None
-            f = Filters(types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
-                        owner_org_pk=owner_pk, added_after=added_after, added_before=added_before,
-                        audience=self._audience_filter(conn, viewer, audience))  # fmt: skip
+            f = self._search_filters(conn, viewer, types=types, text=text, label=label, tlp=tlp, owner=owner,
+                                     added_after=added_after, added_before=added_before, audience=audience)  # fmt: skip
             window = store.search(conn, vis, f, limit=cap + 1)
             later = [r for r in window if cursor is None or r["date_added"] < cursor]
             if len(later) > limit or len(window) <= cap:
@@ -428,6 +424,27 @@ class Hub:
             out = [self._row_out(r, names) for r in rows[:limit]]
         return {"objects": out, "total": len(window) if len(window) <= cap else None, "total_cap": cap,
                 "next": out[-1]["date_added"] if len(rows) > limit else None}  # fmt: skip
+
+    def _search_filters(
+        self,
+        conn: Connection,
+        viewer: Viewer,
+        *,
+        types: Iterable[str],
+        text: str | None,
+        label: str | None,
+        tlp: str | None,
+        owner: str | None,
+        added_after: datetime | None,
+        added_before: datetime | None = None,
+        audience: str | None = None,
+    ) -> Filters:
+        """The store filters for a search's parameters (search and search_page share them)."""
+        return Filters(
+            types=tuple(types), text=text, label=label, tlp=tlpmod.parse_level(tlp) if tlp else None,
+            owner_org_pk=orgs.get(conn, owner)["pk"] if owner else None, added_after=added_after,
+            added_before=added_before, audience=self._audience_filter(conn, viewer, audience),
+        )  # fmt: skip
 
     @staticmethod
     def _audience_filter(conn: Connection, viewer: Viewer, audience: str | None) -> tuple[str, int | None] | None:
@@ -845,16 +862,19 @@ class Hub:
                         known.setdefault(name.lower(), []).append(row["stix_id"])
             built = sanctions.build(entries, list_date=stamp, known_actors=known)
             ids = [o["id"] for o in built.objects]
-            everything = visible(SYSTEM)
+            # Only what the importer may see is compared, and only its own earlier imports can be delisted:
+            # another organisation's (or a hidden) import must neither shape this one nor be named by it.
             stored = {}
             for part in store.chunks(ids):
-                for row in store.search(conn, everything, Filters(ids=tuple(part)), limit=len(part)):
+                for row in store.search(conn, vis, Filters(ids=tuple(part)), limit=len(part)):
                     stored[row["stix_id"]] = row["data"]
             before: list = []
             if full_list:
-                listed = Filters(types=("identity",), label=sanctions.LABEL)
-                before = [r["data"] for r in store.search(conn, everything, listed, limit=10000)]
+                listed = Filters(types=("identity",), label=sanctions.LABEL, owner_org_pk=actor.org_pk)
+                before = [r["data"] for r in store.search(conn, vis, listed, limit=10000)]
         objs, delisted = sanctions.reconcile(built.objects, stored, stamp, before)
+        if actor.user_pk is not None and not actor.has_role("analyst"):
+            raise PermissionDenied(f"{actor.email} is a {actor.role}; importing sanctions needs the analyst role")
         self.install_extensions()
         opts = self.options(tlp="clear", audience=audience, via=via, source=f"sanctions import {source}")
         result = self.ingest(actor, [Item(i, o) for i, o in enumerate(objs)], opts)

@@ -95,3 +95,18 @@ def test_revoking_the_action_restores_the_indicators(hub: Hub) -> None:
     ind2 = hub.get(police, objs["ind2"]["id"])["object"]
     assert ind2[PROVENANCE] == [second["id"]] and ind2["valid_until"] == "2024-02-19T12:00:00.000Z"
     assert hub.impact(police)["total"]["actions"] == 1
+
+
+def test_an_action_hidden_from_some_holders_changes_nothing(hub: Hub) -> None:
+    """A community-shared indicator is not rewritten to name an action only a group may see."""
+    community(hub)
+    ind = indicator("shared-c2.example", level="green")
+    hub.ingest(hub.viewer_as("Uni"), items(ind), hub.options(audience="community"))
+    act = action([ind["id"]], types=("takedown",), level="green")
+    assert hub.ingest(hub.viewer_as("NCC"), items(act), hub.options(audience="group:taskforce")).added == 1
+    obj = hub.get(hub.viewer_as("Uni"), ind["id"])["object"]
+    assert "valid_until" not in obj and act["id"] not in str(obj)
+    # shared as widely as the indicator, it does take effect
+    wide = action([ind["id"]], types=("takedown",), level="green")
+    hub.ingest(hub.viewer_as("NCC"), items(wide), hub.options(audience="community"))
+    assert hub.get(hub.viewer_as("Uni"), ind["id"])["object"]["valid_until"] == wide["action_date"]

@@ -8,7 +8,7 @@ import pytest
 from actionkit import intrusion_set
 
 from accord.actions import sanctions
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, PermissionDenied
 from accord.hub import Hub
 from helpers import community, items
 
@@ -141,3 +141,20 @@ def test_full_list_keeps_cyber_entries_and_what_they_are_linked_to(hub: Hub) -> 
     assert peygard["x_accord_sanctions"][0]["programs"] == ["IRAN-HR"]
     with pytest.raises(InvalidInput, match="appears twice"):
         sanctions.parse_sdn(data + b"\n" + extra[0].encode())
+
+
+def test_an_import_never_names_or_rewrites_another_orgs_private_import(hub: Hub) -> None:
+    community(hub)
+    ncc, uni = hub.viewer_as("NCC"), hub.viewer_as("Uni")
+    hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03", audience="org")
+    two_rows = b"".join(SDN.read_bytes().splitlines(keepends=True)[:2])
+    assert b"YAKUBETS" not in two_rows
+    out = hub.import_sanctions(uni, two_rows, list_date="2024-06-01")
+    assert out["delisted"] == []  # NCC's private identities are not named, nor rewritten as Uni
+    assert not any("NCC" in (e.get("reason") or "") for e in out.get("errors", []))
+    assert hub.search(uni, types=["identity"], text="yakubets", limit=10) == []
+    op = hub.viewer_as(None)
+    hub.add_user(op, "r2@uni.example", "Uni", "reader")
+    reader = hub.authenticate(f"Bearer {hub.create_token(op, 'r2@uni.example')['token']}")
+    with pytest.raises(PermissionDenied):
+        hub.import_sanctions(reader, two_rows, list_date="2024-06-01")

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from accord.access.audience import GROUP, Audience
+from accord.access.orgs import viewer_for
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
 from accord.ingest import IngestOptions, IngestResult, ingest_items
@@ -120,6 +121,32 @@ def _grants(conn: Connection, pk: int) -> list[tuple[int | None, str, str | None
     return list(dict.fromkeys((r[0], r[1], r[2]) for r in conn.execute(q)))
 
 
+_BREADTH = {"org": 0, "group": 1, "community": 2, "federation": 3, "public": 4}
+
+
+def _action_reaches_every_holder(conn: Connection, action_id: str, action_pk: int, indicator_pk: int) -> bool:
+    """Whether everyone who may see the indicator's current version may also see the action. A new
+    indicator version names the action (id, date, kind), so it may only reach people the action reaches."""
+    action_grants = _grants(conn, action_pk)
+    for org_pk, kind, group in _grants(conn, indicator_pk):
+        if kind == "org":
+            ok = org_pk is None or _org_sees(conn, org_pk, action_id)
+        elif kind == "group":
+            ok = any(
+                _BREADTH[k] >= _BREADTH["community"] or (k == "group" and g == group) for _o, k, g in action_grants
+            )
+        else:
+            ok = any(_BREADTH[k] >= _BREADTH[kind] for _o, k, _g in action_grants)
+        if not ok:
+            return False
+    return True
+
+
+def _org_sees(conn: Connection, org_pk: int, action_id: str) -> bool:
+    name = conn.execute(select(organisation.c.name).where(organisation.c.pk == org_pk)).scalar_one()
+    return store.current(conn, visible(viewer_for(conn, name, operator=False)), action_id) is not None
+
+
 def _publisher(conn: Connection, org_pk: int | None, action_id: str) -> Viewer:
     source = f"effect of {action_id}"
     if org_pk is None:
@@ -154,6 +181,10 @@ def _expire_one(conn: Connection, viewer: Viewer, action: dict[str, Any], indica
     modified = data.get("modified") or data.get("created")
     if isinstance(modified, str) and version_key(format_stix(stamp)) <= version_key(modified):
         return Effect(aid, indicator_id, "skipped", "its current version is dated in the future")
+    action_row = store.current(conn, EVERYTHING, aid)
+    if action_row is None or not _action_reaches_every_holder(conn, aid, action_row["pk"], row["pk"]):
+        return Effect(aid, indicator_id, "skipped", "the action's audience is narrower than the indicator's: a new "
+                      "version naming the action would tell people who may not see it")  # fmt: skip
     label = _reason_label(action)
     new = {
         **data,
@@ -190,7 +221,7 @@ def _restore_one(conn: Connection, viewer: Viewer, action: dict[str, Any], indic
         return Effect(aid, indicator_id, "skipped", "not expired by this action")
     data = row["data"]
     before = None  # the last version before this action touched the indicator
-    for version in store.versions(conn, EVERYTHING, indicator_id):
+    for version in store.versions(conn, visible(viewer), indicator_id):
         if aid in (version["data"].get(PROVENANCE) or ()):
             break
         before = version["data"]
@@ -221,7 +252,7 @@ def apply(conn: Connection, publisher: Viewer, tap: ActionTap, result: IngestRes
     for action in tap.actions:
         if action["id"] in refused:
             continue
-        current = store.current(conn, EVERYTHING, action["id"])
+        current = store.current(conn, visible(publisher), action["id"])
         if current is None or current["data"].get("modified") != action.get("modified"):
             continue  # an older version arriving late changes nothing
         undo = bool(action.get("revoked")) or action.get("status") in ("planned", "cancelled")
