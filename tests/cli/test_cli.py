@@ -104,6 +104,11 @@ def test_errors_are_one_line_without_traceback(env: Path, capsys: pytest.Capture
     with pytest.raises(SystemExit) as exc:
         main()
     assert exc.value.code != 0 and "Traceback" not in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", ["accord", "export", "--format", "csv", "--out", str(env / "no" / "x.csv")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 74 and "No such file or directory" in err and "Traceback" not in err
 
 
 def test_rejected_objects_make_ingest_exit_non_zero(env: Path) -> None:

@@ -109,6 +109,9 @@ def test_sweep_with_an_indicator_file_and_bad_input(shell: Path) -> None:
     garbage.write_bytes(b"{not json")
     code, _, message = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--indicators", str(garbage))
     assert code != 0 and "garbage.json" in message
+    code, _, message = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--indicators", str(bundle),
+                           "--workers", "-1")  # fmt: skip
+    assert code != 0 and "--workers" in message
     code, _, message = run("sweep", str(log), "--indicators", str(bundle), "--report", "--as", "Bank")
     assert code != 0 and "--report" in message
 

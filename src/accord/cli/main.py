@@ -540,6 +540,10 @@ def main() -> None:
     except AccordError as exc:
         output.error(exc.message)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a file that cannot be read or written (--out into a missing folder, …)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        output.error(f"{where}{exc.strerror or exc}")
+        sys.exit(74)
     except SQLAlchemyError as exc:  # a database fault the layers did not anticipate: one line, not a traceback
         output.error(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
         sys.exit(DatabaseUnavailable.exit_code)

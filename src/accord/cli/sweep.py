@@ -85,6 +85,8 @@ def sweep(
         raise InvalidInput("--report needs --as ORG: the organisation that saw the hits")
     if hub_url is not None and indicators is not None:
         raise InvalidInput("give either --indicators or --hub, not both")
+    if workers < 0:
+        raise InvalidInput("--workers takes 0 (every core) or a positive number of processes")
     if follow_ and len(logs) != 1:
         raise InvalidInput("--follow tails exactly one log")
     for log in logs:
