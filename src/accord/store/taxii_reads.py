@@ -71,7 +71,8 @@ class Scope:
             return exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.audience == "group",
                                                g.c.group_pk == self.group_pk))  # fmt: skip
         if self.kind == SCOPE_PUBLIC:
-            return exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.audience == "public"))
+            public = exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, g.c.audience == "public"))
+            return and_(obj.c.tlp == "clear", public)  # only CLEAR may be public, whatever a grant says
         if self.kind == SCOPE_FEED:
             if not self.feed:
                 return false()
