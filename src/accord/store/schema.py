@@ -73,6 +73,8 @@ organisation = Table(
     Column("sector", String(80), nullable=False),
     Column("country", String(2), nullable=False),
     Column("created_at", Ts, nullable=False),
+    # member | partner-hub (a federated hub whose tokens read federation collections only; migration 0004)
+    Column("kind", String(16), nullable=False, server_default="member"),
 )
 
 app_user = Table(
@@ -86,6 +88,25 @@ app_user = Table(
     Column("password_hash", String(300), nullable=True),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Ts, nullable=False),
+)
+
+#: Web sessions held server-side (migration 0004): the cookie carries a random id, stored here as its hash.
+web_session = Table(
+    "web_session",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("session_hash", String(64), nullable=False, unique=True),
+    Column("user_pk", Integer, ForeignKey("app_user.pk", ondelete="CASCADE"), nullable=False, index=True),
+    # password | token
+    Column("method", String(16), nullable=False),
+    # The credential stamp the session was opened with (a changed password or token ends it).
+    Column("stamp", String(128), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("last_seen_at", Ts, nullable=False),
+    Column("expires_at", Ts, nullable=False),
+    Column("revoked_at", Ts, nullable=True),
+    Column("client", String(200), nullable=True),
+    Column("user_agent", String(300), nullable=True),
 )
 
 api_token = Table(
