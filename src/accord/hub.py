@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import OperationalError
 
 from accord.access import collections as rules
-from accord.access import groups, orgs, tokens, users
+from accord.access import groups, orgs, sessions, tokens, users
 from accord.access.audience import COMMUNITY, ORG, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
@@ -93,10 +93,16 @@ class Hub:
         with self.engine.connect() as conn:
             return orgs.viewer_for(conn, org_name, source=source)
 
-    def authenticate(self, authorization: str | None, source: str = "api") -> Viewer:
+    def authenticate(self, authorization: str | None, source: str = "api", *, partner_ok: bool = False) -> Viewer:
+        """The viewer for an Authorization header. A partner hub's token is refused (403) unless the edge
+        says it serves partner hubs (``partner_ok``: TAXII, where collections decide what they may read)."""
         email, token = tokens.parse_authorization(authorization)
         with self.engine.connect() as conn:
-            return tokens.authenticate(conn, token or "", email=email, source=source, touch=self._record_token_use)
+            viewer = tokens.authenticate(conn, token or "", email=email, source=source, touch=self._record_token_use)
+        if viewer.partner and not partner_ok:
+            raise PermissionDenied(f"{viewer.email} is a user of partner hub {viewer.org_name}: partner hubs may only "
+                                   "read federation collections over TAXII (/taxii2/)")  # fmt: skip
+        return viewer
 
     def _record_token_use(self, token_pk: int, at: datetime) -> None:
         """Best effort: a long ingest holding SQLite's write lock must not make sign-in wait or fail."""
@@ -114,9 +120,10 @@ class Hub:
 
     # -- organisations, users, tokens, groups ---------------------------------------------------
 
-    def add_org(self, actor: Viewer, name: str, sector: str, country: str) -> dict[str, Any]:
+    def add_org(self, actor: Viewer, name: str, sector: str, country: str, kind: str = orgs.MEMBER) -> dict[str, Any]:
+        """A member organisation, or (``kind="partner-hub"``) the organisation standing for a partner hub."""
         with self.engine.begin() as conn:
-            org = orgs.create(conn, actor, name, sector, country)
+            org = orgs.create(conn, actor, name, sector, country, kind)
             identity = org.pop("identity")
             as_org = Viewer(org_pk=org["pk"], org_name=org["name"], org_identity=org["identity_id"], operator=True,
                             source=actor.source)  # fmt: skip
@@ -127,7 +134,8 @@ class Hub:
             if result.rejected:
                 raise InvalidInput(f"could not store the organisation's identity: {result.errors[0].reason}")
             audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="org.add", target=org["name"],
-                         source=actor.source, detail={"sector": sector, "country": org["country"]})  # fmt: skip
+                         source=actor.source, detail={"sector": sector, "country": org["country"],
+                                                      "kind": kind})  # fmt: skip
         return org
 
     def list_orgs(self, actor: Viewer) -> list[dict[str, Any]]:
@@ -135,7 +143,7 @@ class Hub:
             raise PermissionDenied("sign in to list organisations")
         with self.engine.connect() as conn:
             return [
-                {k: r[k] for k in ("name", "identity_id", "sector", "country", "created_at")}
+                {k: r[k] for k in ("name", "identity_id", "sector", "country", "kind", "created_at")}
                 for r in orgs.list_all(conn)
             ]
 
@@ -374,13 +382,92 @@ class Hub:
 
     def authenticate_token(self, token: str, source: str = "web") -> tuple[Viewer, str]:
         """The viewer for an API token, and the stamp a session keeps (the token's stored hash)."""
-        viewer = self.authenticate(f"Bearer {token.strip()}", source)
+        viewer = self.authenticate(f"Bearer {token.strip()}", source, partner_ok=True)
+        if viewer.partner:
+            raise AuthenticationFailed(users.PARTNER_NO_SIGN_IN.format(email=viewer.email, org=viewer.org_name))
         return viewer, tokens._hash(token.strip())
 
     def session_viewer(self, user_pk: int, method: str, stamp: str, source: str = "web") -> Viewer:
         """The viewer of a web session, while the password or token it was opened with still holds."""
         with self.engine.connect() as conn:
             return users.session_viewer(conn, user_pk, method, stamp, source)
+
+    def open_session(self, viewer: Viewer, method: str, stamp: str, *, lifetime: timedelta, client: str | None = None,
+                     user_agent: str | None = None) -> sessions.Session:  # fmt: skip
+        """A server-side web session for a signed-in user (``accord.access.sessions``), audited."""
+        if viewer.user_pk is None:
+            raise AuthenticationFailed("only users can sign in")
+        with self.engine.begin() as conn:
+            out = sessions.open_session(conn, viewer.user_pk, method, stamp, lifetime=lifetime, client=client,
+                                        user_agent=user_agent)  # fmt: skip
+            audit.record(conn, actor=viewer.label, org_pk=viewer.org_pk, action="session.sign-in", target=viewer.email,
+                         source=viewer.source, detail={"session": out.pk, "method": method})  # fmt: skip
+        return out
+
+    def session(self, session_id: str, *, idle: timedelta, source: str = "web") -> tuple[Viewer, sessions.Session]:
+        """The viewer of a live web session; ``AuthenticationFailed`` saying why when it is over."""
+        with self.engine.connect() as conn:
+            try:
+                viewer, out, due = sessions.resolve(conn, session_id, idle=idle, source=source)
+            except AuthenticationFailed as exc:
+                failed = exc
+            else:
+                failed = None
+        if failed is not None:
+            self.forget_session(session_id)
+            raise failed
+        if due:
+            self._best_effort(lambda conn: sessions.touch(conn, out.pk))
+        return viewer, out
+
+    def forget_session(self, session_id: str) -> None:
+        """Revoke a session that is over (expired, idle, credential changed, replaced by a new sign-in)."""
+        self._best_effort(lambda conn: sessions.end_by_id(conn, session_id))
+
+    def _best_effort(self, write: Callable[[Connection], Any]) -> None:
+        """A small write that must not make a page wait behind a long ingest holding SQLite's lock."""
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=50")
+                try:
+                    write(conn)
+                finally:
+                    if conn.dialect.name == "sqlite":
+                        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+        except OperationalError:
+            pass
+
+    def close_session(self, viewer: Viewer, session: sessions.Session) -> None:
+        """Sign-out: the session's row is revoked, so its cookie is worthless wherever it was copied."""
+        with self.engine.begin() as conn:
+            sessions.end(conn, session.pk)
+            audit.record(conn, actor=viewer.label, org_pk=viewer.org_pk, action="session.sign-out",
+                         target=viewer.email, source=viewer.source, detail={"session": session.pk})  # fmt: skip
+
+    def list_sessions(self, actor: Viewer, *, idle: timedelta, managed: bool = False) -> list[dict[str, Any]]:
+        """Live web sessions: the actor's own, or (``managed``) those of every user the actor manages."""
+        with self.engine.connect() as conn:
+            if managed:
+                return sessions.list_managed(conn, actor, idle=idle)
+            return sessions.list_own(conn, actor, idle=idle)
+
+    def end_session(self, actor: Viewer, session_pk: int) -> dict[str, Any]:
+        """End one web session: its user's own, or one of a user the actor manages (audited)."""
+        with self.engine.begin() as conn:
+            out = sessions.end_one(conn, actor, session_pk)
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="session.revoke", target=out["user"],
+                         source=actor.source, detail={"session": session_pk})  # fmt: skip
+        return out
+
+    def end_sessions(self, actor: Viewer, email: str, *, keep: int | None = None) -> dict[str, Any]:
+        """End every web session of a user (but ``keep``); the user, an admin or their org-admin (audited)."""
+        with self.engine.begin() as conn:
+            out = sessions.end_all(conn, actor, email, keep=keep)
+            audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="session.revoke-all",
+                         target=out["user"], source=actor.source,
+                         detail={"ended": out["ended"], "kept": keep})  # fmt: skip
+        return out
 
     #: How many hits a search page counts exactly; past this it says "more than".
     SEARCH_COUNT_CAP = 1000
@@ -524,8 +611,8 @@ class Hub:
             cid = str(uuid.uuid4())
             colls.insert(
                 conn, collection_id=cid, title=title, description=description, scope=spec.kind, group_pk=group_pk,
-                readers_all=readers_kind == "all", reader_org_pks=[orgs.get(conn, n)["pk"] for n in reader_names],
-                writers=writers_kind, writer_org_pks=[orgs.get(conn, n)["pk"] for n in writer_names],
+                readers_all=readers_kind == "all", reader_org_pks=rules.org_pks(conn, reader_names, writers=False),
+                writers=writers_kind, writer_org_pks=rules.org_pks(conn, writer_names, writers=True),
                 write_audience=audience, created_at=now(), feed_name=spec.feed,
             )  # fmt: skip
             out = rules.describe(colls.get(conn, cid) or {})
@@ -930,7 +1017,7 @@ class Hub:
         if viewer.public:
             raise AuthenticationFailed("sign in to list the helplines")
         with self.engine.connect() as conn:
-            rows = orgs.list_all(conn)
+            rows = orgs.list_all(conn, kind=orgs.MEMBER)  # a partner hub is no helpline
         idents = self.lookup(viewer, [r["identity_id"] for r in rows])
         return spyware_helplines.select(rows, idents)
 

@@ -1,4 +1,5 @@
-"""Administration pages: organisations, users, tokens, sharing groups, feeds' health and the audit log.
+"""Administration pages: organisations, users, tokens, web sessions, sharing groups, feeds' health and the
+audit log.
 
 Every action is a Hub method, so the core's role rules decide: an admin manages the hub, an
 org-admin their own organisation's users and the groups it owns (never granting more than they
@@ -18,7 +19,7 @@ from starlette.datastructures import FormData
 from accord.access.orgs import SECTORS
 from accord.access.viewer import ROLES, role_rank
 from accord.errors import AccordError, InvalidInput
-from accord.web.auth import Who, current, form_of, hub_of, text
+from accord.web.auth import Who, current, form_of, hub_of, policy_of, text
 from accord.web.render import WebRoute, page, redirect
 
 router = APIRouter(prefix="/admin", route_class=WebRoute, include_in_schema=False)
@@ -48,6 +49,11 @@ def _context(request: Request, who: Who, section: str) -> dict[str, Any]:
     if section == "tokens":
         people = [u["email"] for u in hub.list_users(v)] if who.can_administer else [v.email]
         return {"tokens": hub.list_tokens(v), "people": people, "new_token": None}
+    if section == "sessions":
+        live = hub.list_sessions(v, idle=policy_of(request).idle, managed=True)
+        people = [u["email"] for u in hub.list_users(v)
+                  if v.is_hub_admin or role_rank(u["role"]) <= role_rank(v.role or "reader")]  # fmt: skip
+        return {"sessions": live, "people": people}
     if section == "groups":
         groups = hub.list_groups(v)
         for g in groups:
@@ -92,9 +98,9 @@ def index(request: Request, who: Me) -> Response:
 
 @router.get("/{section}")
 def section_page(request: Request, who: Me, section: str) -> Response:
-    if section not in ("orgs", "users", "tokens", "groups", "feeds", "audit"):
+    if section not in ("orgs", "users", "tokens", "sessions", "groups", "feeds", "audit"):
         raise InvalidInput(f"no administration page {section!r}; see /admin/users, /admin/orgs, /admin/tokens, "
-                           "/admin/groups, /admin/feeds or /admin/audit")  # fmt: skip
+                           "/admin/sessions, /admin/groups, /admin/feeds or /admin/audit")  # fmt: skip
     return _section(request, who, section)
 
 
@@ -147,6 +153,26 @@ async def revoke_token(request: Request, who: Me, token_id: int) -> Response:
     hub = hub_of(request)
     return await _act(request, who, "tokens", lambda f: hub.revoke_token(who.viewer, token_id),
                       lambda out: f"Revoked token #{token_id} of {out['user']}.")  # fmt: skip
+
+
+@router.post("/sessions/{session_pk}/end")
+async def end_session(request: Request, who: Me, session_pk: int) -> Response:
+    hub = hub_of(request)
+    return await _act(request, who, "sessions", lambda f: hub.end_session(who.viewer, session_pk),
+                      lambda out: f"Ended session #{session_pk} of {out['user']}.")  # fmt: skip
+
+
+@router.post("/sessions/end-user")
+async def end_user_sessions(request: Request, who: Me) -> Response:
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        if not text(f, "email"):
+            raise InvalidInput("say whose sessions to end")
+        return hub.end_sessions(who.viewer, text(f, "email"))
+
+    return await _act(request, who, "sessions", action,
+                      lambda out: f"Ended {out['ended']} session(s) of {out['user']}.")  # fmt: skip
 
 
 @router.post("/groups")

@@ -1,4 +1,4 @@
-"""Who is asking for a page: a ``Bearer`` token, or a signed session cookie; CSRF checks for forms.
+"""Who is asking for a page: a ``Bearer`` token, or a server-side session's cookie; CSRF checks for forms.
 
 Pages accept ``Authorization: Bearer <token>`` (scripts, tests): such a request carries no cookie
 credential, so it needs no CSRF token. HTTP Basic is refused on pages, because a browser would
@@ -8,6 +8,7 @@ page. Every form a session posts must carry the session's CSRF token.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +16,11 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from accord.access.sessions import Session
 from accord.access.viewer import Viewer
 from accord.errors import AuthenticationFailed, PermissionDenied
 from accord.hub import Hub
-from accord.web.sessions import SESSION_COOKIE, Session, Signer
+from accord.web.sessions import SESSION_COOKIE, SessionPolicy, Signer
 
 
 class SignInRequired(Exception):
@@ -54,6 +56,10 @@ def signer_of(request: Request) -> Signer:
     return request.app.state.web_signer
 
 
+def policy_of(request: Request) -> SessionPolicy:
+    return request.app.state.web_sessions
+
+
 def client_of(request: Request) -> str:
     return f"web {request.client.host if request.client else 'unknown'}"
 
@@ -68,16 +74,15 @@ async def current(request: Request) -> Who:
         viewer = await run_in_threadpool(hub.authenticate, header, client_of(request))
         request.state.who = Who(viewer, None, None)
         return request.state.who
-    signer = signer_of(request)
-    session = signer.read(request.cookies.get(SESSION_COOKIE))
-    if session is None:
-        raise SignInRequired("sign in to continue" if SESSION_COOKIE in request.cookies else "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise SignInRequired("")
     try:
-        viewer = await run_in_threadpool(hub.session_viewer, session.user_pk, session.method, session.stamp,
-                                         client_of(request))  # fmt: skip
+        viewer, session = await run_in_threadpool(hub.session, cookie, idle=policy_of(request).idle,
+                                                  source=client_of(request))  # fmt: skip
     except AuthenticationFailed as exc:
         raise SignInRequired(exc.message) from None
-    request.state.who = Who(viewer, session, signer.csrf_token(session))
+    request.state.who = Who(viewer, session, session.csrf)
     return request.state.who
 
 
@@ -86,7 +91,7 @@ async def form_of(request: Request, who: Who, *, max_size: int = 1024 * 1024) ->
     form = await request.form(max_files=1, max_fields=5000, max_part_size=max_size)
     if who.session is not None:
         token = form.get("csrf")
-        if not isinstance(token, str) or not signer_of(request).check_csrf(who.session, token):
+        if not isinstance(token, str) or not hmac.compare_digest(token, who.session.csrf):
             raise PermissionDenied("the form's security token is missing or out of date; reload the page and try again")
     return form
 

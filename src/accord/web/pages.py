@@ -14,9 +14,9 @@ from stix2.registry import STIX2_OBJ_MAPS
 from accord.errors import AccordError, AuthenticationFailed, InvalidInput
 from accord.stix.timestamps import format_micro, now, parse
 from accord.web import capabilities, present
-from accord.web.auth import Who, current, form_of, hub_of, signer_of, text
+from accord.web.auth import Who, current, form_of, hub_of, policy_of, signer_of, text
 from accord.web.render import WebRoute, page, redirect
-from accord.web.sessions import LOGIN_COOKIE, LOGIN_NONCE_SECONDS, SESSION_COOKIE, SESSION_HOURS
+from accord.web.sessions import LOGIN_COOKIE, LOGIN_NONCE_SECONDS, SESSION_COOKIE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Me = Annotated[Who, Depends(current)]
@@ -86,21 +86,32 @@ async def login(request: Request) -> Response:
     throttle.succeeded(f"user:{viewer.email}")
     if viewer.user_pk is None:
         return _login_page(request, 401, "only users can sign in", email, method, next_url)
-    cookie, _ = signer.issue(viewer.user_pk, method, stamp)
+    policy = policy_of(request)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # a session this browser held before is over (no fixation, no forgotten live sessions)
+        await run_in_threadpool(hub.forget_session, previous)
+    session = await run_in_threadpool(lambda: hub.open_session(
+        viewer, method, stamp, lifetime=policy.lifetime, client=source,
+        user_agent=request.headers.get("user-agent")))  # fmt: skip
     resp = redirect(next_url)
     # Secure always: browsers take such cookies over HTTPS and from loopback addresses (127.0.0.1, localhost).
-    resp.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_HOURS * 3600, httponly=True, secure=True,
-                    samesite="strict", path="/")  # fmt: skip
+    resp.set_cookie(SESSION_COOKIE, session.id, max_age=int(policy.lifetime.total_seconds()), httponly=True,
+                    secure=True, samesite="strict", path="/")  # fmt: skip
     resp.delete_cookie(LOGIN_COOKIE, path="/login")
+    return resp
+
+
+def _drop_cookie(resp: Response) -> Response:
+    resp.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return resp
 
 
 @router.post("/logout")
 async def logout(request: Request, who: Me) -> Response:
     await form_of(request, who)
-    resp = redirect("/login")
-    resp.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
-    return resp
+    if who.session is not None:
+        await run_in_threadpool(hub_of(request).close_session, who.viewer, who.session)
+    return _drop_cookie(redirect("/login"))
 
 
 # -- dashboard ----------------------------------------------------------------------------------
@@ -205,9 +216,38 @@ def object_page(request: Request, who: Me, stix_id: str) -> Response:
 # -- account ------------------------------------------------------------------------------------
 
 
+def _account(request: Request, who: Who, status: int = 200, message: str = "", error: str = "") -> Response:
+    sessions = hub_of(request).list_sessions(who.viewer, idle=policy_of(request).idle)
+    return page(request, who, "account.html", status=status, message=message, error=error, sessions=sessions,
+                policy=policy_of(request))  # fmt: skip
+
+
 @router.get("/account")
 def account(request: Request, who: Me) -> Response:
-    return page(request, who, "account.html", message="", error="")
+    return _account(request, who)
+
+
+@router.post("/account/sessions/{session_pk}/end")
+async def end_session(request: Request, who: Me, session_pk: int) -> Response:
+    """End one of your own sessions (another browser's, or this one: then you are signed out)."""
+    await form_of(request, who)
+    hub = hub_of(request)
+    own = {s["pk"] for s in await run_in_threadpool(hub.list_sessions, who.viewer, idle=policy_of(request).idle)}
+    if session_pk not in own:
+        return _account(request, who, 404, error=f"you have no live session #{session_pk}")
+    await run_in_threadpool(hub.end_session, who.viewer, session_pk)
+    if who.session is not None and who.session.pk == session_pk:
+        return _drop_cookie(redirect("/login"))
+    return _account(request, who, message=f"Ended session #{session_pk}; its browser must sign in again.")
+
+
+@router.post("/account/sessions/end-others")
+async def end_other_sessions(request: Request, who: Me) -> Response:
+    """End every session of yours but this one."""
+    await form_of(request, who)
+    keep = who.session.pk if who.session is not None else None
+    out = await run_in_threadpool(lambda: hub_of(request).end_sessions(who.viewer, who.viewer.email or "", keep=keep))
+    return _account(request, who, message=f"Ended {out['ended']} other session(s).")
 
 
 @router.post("/account/password")
@@ -226,13 +266,13 @@ async def change_password(request: Request, who: Me) -> Response:
         except AuthenticationFailed:
             error = "your current password is not right"
     if error:
-        return page(request, who, "account.html", status=400, message="", error=error)
+        return _account(request, who, 400, error=error)
     try:
         await run_in_threadpool(hub.set_password, who.viewer, who.viewer.email or "", new)
     except AccordError as exc:
-        return page(request, who, "account.html", status=exc.http_status, message="", error=exc.message)
-    resp = page(request, who, "account.html", message="Password changed. Sign in again with the new password.",
-                error="")  # fmt: skip
+        return _account(request, who, exc.http_status, error=exc.message)
     if who.session is not None and who.session.method == "password":
-        resp.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
-    return resp
+        # Every session opened with the old password is over; this browser signs in again.
+        return _drop_cookie(_account(request, who, message="Password changed. Sign in again with the new password; "
+                                     "sessions opened with the old one have ended."))  # fmt: skip
+    return _account(request, who, message="Password changed. Sessions opened with the old password have ended.")

@@ -1,14 +1,16 @@
-"""Web sessions in signed cookies (no table), and the CSRF tokens tied to them.
+"""Web sessions: the cookie and the policy (lifetimes); the sign-in form's token; sign-in throttling.
 
-A session cookie holds ``{user, method, stamp, nonce, expiry}`` signed with HMAC-SHA256 under the
-hub's web secret (``ACCORD_SECRET_KEY``; without it, a random secret per server run — sessions then
-end when the server restarts). The hub checks on every request that the credential the session was
-opened with still holds (``Hub.session_viewer``): a changed password, a revoked or expired token or a
-disabled user ends it. Sessions last at most ``SESSION_HOURS``; signing out clears the cookie.
+Sessions live on the server (``accord.access.sessions``, table ``web_session``): the ``accord_session``
+cookie (``HttpOnly``, ``Secure``, ``SameSite=Strict``) carries a random id of 256 bits and the hub
+stores only its SHA-256. A session ends at sign-out (its row is revoked, so a copied cookie is refused
+from then on), after ``ACCORD_SESSION_IDLE_MINUTES`` without a request (default 60), at
+``ACCORD_SESSION_HOURS`` after sign-in (default 12), when the user or an administrator ends it, and when
+the password or token it was opened with changes or the user is disabled. The CSRF token of a session
+is an HMAC keyed by its secret id (``accord.access.sessions.csrf_token``).
 
-The CSRF token of a session is an HMAC of its nonce, so a form from another site cannot know it; the
-sign-in form (before there is a session) uses a double-submit nonce in its own short-lived cookie.
-Failed sign-ins are throttled per client address and per e-mail (``SignInThrottle``).
+The sign-in form (before there is a session) uses a double-submit nonce in its own short-lived cookie,
+checked with an HMAC under ``ACCORD_SECRET_KEY`` (or a random key per server process). Failed sign-ins
+are throttled per client address and per e-mail (``SignInThrottle``).
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-
-import orjson
+from datetime import timedelta
 
 from accord.errors import ConfigError
 
 SESSION_COOKIE = "accord_session"
 LOGIN_COOKIE = "accord_login"
 SESSION_HOURS = 12
+IDLE_MINUTES = 60
+HOURS_ENV = "ACCORD_SESSION_HOURS"
+IDLE_ENV = "ACCORD_SESSION_IDLE_MINUTES"
 LOGIN_NONCE_SECONDS = 3600
 SECRET_ENV = "ACCORD_SECRET_KEY"
 
@@ -47,52 +51,37 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 @dataclass(frozen=True)
-class Session:
-    user_pk: int
-    method: str  # password | token
-    stamp: str
-    nonce: str
-    expires: int  # Unix seconds
+class SessionPolicy:
+    """How long a web session lives: at most ``lifetime`` after sign-in, and ``idle`` without a request."""
+
+    lifetime: timedelta = timedelta(hours=SESSION_HOURS)
+    idle: timedelta = timedelta(minutes=IDLE_MINUTES)
+
+    @classmethod
+    def from_env(cls) -> SessionPolicy:
+        hours = _whole(HOURS_ENV, SESSION_HOURS, 1, 24 * 30)
+        idle = _whole(IDLE_ENV, IDLE_MINUTES, 1, 24 * 60)
+        return cls(timedelta(hours=hours), timedelta(minutes=idle))
+
+
+def _whole(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
 
 
 class Signer:
-    """Signs and checks session cookies and CSRF tokens with one secret."""
+    """Makes and checks the sign-in form's double-submit token with one secret."""
 
     def __init__(self, secret: bytes) -> None:
         self._key = hashlib.sha256(b"accord-web-session\0" + secret).digest()
 
     def _mac(self, purpose: str, data: str) -> str:
         return _b64(hmac.new(self._key, f"{purpose}\0{data}".encode(), hashlib.sha256).digest())
-
-    def issue(self, user_pk: int, method: str, stamp: str, hours: int = SESSION_HOURS) -> tuple[str, Session]:
-        session = Session(user_pk, method, stamp, secrets.token_urlsafe(18), int(time.time()) + hours * 3600)
-        body = _b64(orjson.dumps({"u": user_pk, "m": method, "s": stamp, "n": session.nonce, "e": session.expires}))
-        return f"{body}.{self._mac('session', body)}", session
-
-    def read(self, cookie: str | None) -> Session | None:
-        """The session a cookie holds, or None when it is absent, forged, malformed or expired."""
-        if not cookie or cookie.count(".") != 1:
-            return None
-        body, mac = cookie.split(".")
-        if not hmac.compare_digest(mac, self._mac("session", body)):
-            return None
-        try:
-            data = orjson.loads(_unb64(body))
-            session = Session(int(data["u"]), str(data["m"]), str(data["s"]), str(data["n"]), int(data["e"]))
-        except (ValueError, KeyError, TypeError):
-            return None
-        return session if session.expires > time.time() else None
-
-    def csrf_token(self, session: Session) -> str:
-        return self._mac("csrf", session.nonce)
-
-    def check_csrf(self, session: Session, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(token or "", self.csrf_token(session))
 
     def login_nonce(self) -> str:
         return secrets.token_urlsafe(18)
