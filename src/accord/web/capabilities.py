@@ -1,6 +1,6 @@
-"""Pages for the hub's capabilities beyond sharing: sightings (what detection sweeps found), collective
-impact of disruption actions, UN norms and attributions, and the commercial-spyware registry. Each reads
-through Hub methods, as the viewer."""
+"""Pages for the hub's capabilities beyond sharing: detection results and sightings (what detection sweeps
+found), collective impact of disruption actions, UN norms and attributions, and the commercial-spyware
+registry. Each reads through Hub methods, as the viewer."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from accord.actions.charts import metric_value
 from accord.actions.impact import DIMENSIONS, PERIODS
 from accord.errors import InvalidInput, NotFound
 from accord.norms import reference
-from accord.stix.timestamps import format_micro, parse
+from accord.stix.timestamps import format_micro, now, parse
+from accord.web import detections as detect_page
 from accord.web import present
 from accord.web.auth import Who, current, hub_of
 from accord.web.render import WebRoute, page
@@ -75,6 +76,24 @@ def sightings(request: Request, who: Me, mine: str = "", after: str = "") -> Res
     nxt = format_micro(result["next"]) if result["next"] else None
     return page(request, who, "sightings.html", result=result, names=hub.lookup(who.viewer, wanted), mine=bool(mine),
                 next_cursor=nxt, paged=cursor is not None)  # fmt: skip
+
+
+@router.get("/detections")
+def detections(request: Request, who: Me, days: str = "", since: str = "", until: str = "", scope: str = "all",
+               sort: str = "count") -> Response:  # fmt: skip
+    """What sweeps found, per sighted indicator: hits, first and last seen, who reported it, what it points at."""
+    today = now().date()
+    w = detect_page.window(days.strip(), since.strip(), until.strip(), today)
+    out = detect_page.results(hub_of(request), who.viewer, w, scope, sort)
+    rows = out.pop("sighting_rows")
+    filters = {"days": w.days if not (since or until) else None, "since": since.strip() or None,
+               "until": until.strip() or None, "scope": scope if scope != "all" else None,
+               "sort": sort if sort != "count" else None}  # fmt: skip
+    return page(request, who, "detections.html", window=w, scope=scope, sort=sort, filters=filters,
+                windows=detect_page.WINDOWS, scopes=detect_page.SCOPES, sorts=detect_page.SORTS,
+                first_chart=detect_page.timeline(rows, w, "first", today),
+                last_chart=detect_page.timeline(rows, w, "last", today), max_rows=detect_page.MAX_ROWS,
+                max_sightings=detect_page.MAX_SIGHTINGS, **out)  # fmt: skip
 
 
 @router.get("/norms")

@@ -200,6 +200,26 @@ def per_day(stamps: list[datetime], end: date, days: int = 30, *, plot_height: f
     return ColumnChart(cols, days * column, plot_height, column, top)
 
 
+def per_month(stamps: list[datetime], start: date, end: date, *, plot_height: float = 150,
+              column: float = 20) -> ColumnChart:  # fmt: skip
+    """Counts per UTC calendar month from ``start``'s month to ``end``'s, as columns (oldest on the left)."""
+    months: dict[tuple[int, int], int] = {}
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months[(y, m)] = 0
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    for s in stamps:
+        d = s.astimezone(UTC)
+        if (d.year, d.month) in months:
+            months[(d.year, d.month)] += 1
+    top = max(months.values(), default=0)
+    cols = [
+        Column(date(y, m, 1).strftime("%b %Y"), n, i * column, plot_height * n / top if top else 0.0)
+        for i, ((y, m), n) in enumerate(sorted(months.items()))
+    ]
+    return ColumnChart(cols, len(cols) * column, plot_height, column, top)
+
+
 def most_referenced(rows: list[dict[str, Any]], names: dict[str, dict[str, Any]], types: tuple[str, ...],
                     limit: int = 8) -> dict[str, int]:  # fmt: skip
     """How often relationships and sightings point at visible objects of ``types`` (name → count)."""

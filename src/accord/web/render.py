@@ -43,6 +43,7 @@ WEB_PREFIXES = (
     "/norms",
     "/spyware",
     "/sightings",
+    "/detections",
     "/static/",
 )
 CSP = (
