@@ -633,7 +633,8 @@ DATASETS: list[tuple[str, str, str | None, str | None, str]] = [
      "Exercise: seizure of the task force's affiliate server; its indicators expire (new versions)"),
     ("spyware-registry-public.json", NGO, "clear", "public",
      "Accord's spyware registry for nine vendors (MISP galaxy surveillance-vendor, corrected): products, exploits, "
-     "investigations, US Entity List export controls; Amnesty's Pegasus malware linked to NSO Group's Pegasus"),
+     "investigations and the groups of people they found targeted (by sector), US Entity List export controls; "
+     "Amnesty's Pegasus malware linked to NSO Group's Pegasus, and the Pegasus infrastructure its domains indicate"),
 ]  # fmt: skip
 
 
@@ -678,7 +679,7 @@ def build(shared: Path) -> dict[Path, bytes]:
         out[Path("data") / name] = dump(bundle(name, objects))
     for name, objects in collective_action.files().items():
         out[Path("data") / name] = dump(bundle(name, objects))
-    for name, objects in spyware_registry.files().items():
+    for name, objects in spyware_registry.files(pegasus).items():
         out[Path("data") / name] = dump(bundle(name, objects))
     manifest = {
         "organisations": ORGANISATIONS,

@@ -1,6 +1,8 @@
 """The demo's spyware registry: the part of Accord's registry (``accord.spyware.seed``) that concerns the
-vendors with known products, indicator files or export controls, and the link from the Pegasus malware
-of Amnesty's indicator file (already in the demo) to the registry's Pegasus product.
+vendors with known products, indicator files or export controls (with the groups of people their
+investigations found targeted), and what ties Amnesty's Pegasus indicator file (already in the demo) to
+the registry: its malware ``duplicate-of`` the Pegasus product, and the Pegasus infrastructure its domain
+indicators ``indicate`` (``accord.spyware.seed.file_links``, as ``accord spyware seed`` makes them).
 
 The objects come from the MISP galaxy ``surveillance-vendor`` cluster shipped with Accord (corrected as
 the registry corrects it) and Accord's curated ``registry.json``, with the registry's own ids and fixed
@@ -18,8 +20,9 @@ AMNESTY_PEGASUS = "malware--2e9d534b-2e11-4758-bdc5-9c3e1c100d4d"
 FILE = "spyware-registry-public.json"
 
 
-def objects() -> list[dict[str, Any]]:
-    """Registry objects for the vendors that have curated products, files or export controls."""
+def objects(pegasus: dict[str, Any]) -> list[dict[str, Any]]:
+    """Registry objects for the vendors that have curated products, files or export controls, and the links
+    of Amnesty's Pegasus file (``pegasus``: the bundle as published)."""
     data = seed.curated()
     vendors = {f"identity--{p['vendor']}" for p in data["products"] if p["vendor"]}
     vendors |= {f"identity--{t['vendor']}" for ec in data["export_controls"] for t in ec["targets"]}
@@ -45,14 +48,18 @@ def objects() -> list[dict[str, Any]]:
             keep.update((r["id"], dst))
         elif dst in products and r["relationship_type"] == "uses":
             keep.update((r["id"], src))
+    for r in every:  # the groups of people the kept investigations found targeted
+        if r["type"] == "relationship" and r["relationship_type"] == "targets" and r["source_ref"] in keep:
+            keep.update((r["id"], r["target_ref"]))
     for o in every:
         if o["type"] == "disruption-action" and set(o["target_refs"]) <= vendors:
             keep.add(o["id"])
-    pegasus = seed.product_id("49d8e89f-401d-4d3d-9155-5758a346a4a1", "Pegasus")
-    link = seed.relationship("duplicate-of", AMNESTY_PEGASUS, pegasus, data["version"],
-                             "The malware of indicator file pegasus.stix2")  # fmt: skip
-    return [by_id[i] for i in sorted(keep, key=lambda i: (by_id[i]["type"], i))] + [link]
+    entry = next(f for f in data["files"] if f["file"] == "pegasus.stix2")
+    links = seed.file_links("pegasus.stix2", pegasus["objects"], entry, "NSO group")
+    if not any(o["type"] == "relationship" and o["source_ref"] == AMNESTY_PEGASUS for o in links):
+        raise SystemExit(f"pegasus.stix2 no longer holds the malware {AMNESTY_PEGASUS}")
+    return [by_id[i] for i in sorted(keep, key=lambda i: (by_id[i]["type"], i))] + links
 
 
-def files() -> dict[str, list[dict[str, Any]]]:
-    return {FILE: objects()}
+def files(pegasus: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {FILE: objects(pegasus)}

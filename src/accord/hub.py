@@ -46,7 +46,7 @@ from accord.stix import extensions as stix_extensions
 from accord.stix import tlp as tlpmod
 from accord.stix.reader import Item, read_bytes, read_stream
 from accord.stix.timestamps import format_stix, now, version_key
-from accord.store import audit, db, statuses, taxii_reads
+from accord.store import audit, db, statuses, taxii_reads, textindex
 from accord.store import collections as colls
 from accord.store import feeds as feedstore
 from accord.store import objects as store
@@ -251,6 +251,13 @@ class Hub:
     ) -> IngestResult:
         size = path.stat().st_size
         with path.open("rb") as fh:
+    def index_text(self, progress: Callable[[int], None] | None = None) -> int:
+        """Bring the SQLite text index up to the last commit (``accord.store.textindex``); rows indexed.
+
+        Searching is exact without it; this only makes substring searches over fresh objects fast.
+        """
+        return textindex.catch_up_all(self.engine, progress)
+
             items = read_stream(fh, size, self.settings.max_bundle_bytes)
             return self.ingest(publisher, items, options, progress)
 

@@ -53,7 +53,10 @@ def test_seed_twice_creates_nothing_new_and_reports_dangling(hub: Hub) -> None:
     assert again.registry["added"] == 0 and again.registry["new_version"] == 0
     assert all(f.added == 0 and f.new_version == 0 and not f.rejected for f in again.files)
     by_name = {f.name: f for f in first.files}
-    assert by_name["cytrox.stix2"].added == 343 * 2 + 1 + 1  # indicators, relationships, malware, duplicate-of
+    # indicators, their relationships, malware, duplicate-of; an infrastructure, the product's 'uses' of it
+    # and one 'indicates' from each of the 336 domain indicators
+    assert by_name["cytrox.stix2"].added == 343 * 2 + 1 + 1 + 1 + 1 + 336
+    assert by_name["cytrox.stix2"].infrastructure == 1 and by_name["cellebrite.stix2"].infrastructure == 0
     wintego = by_name["wintego_helios.stix2"]
     assert len(wintego.dangling) == 1 and "indicator--3eaf5002-09aa-476c-be2a-281a95b33f1a" in wintego.dangling[0]
     assert not wintego.rejected and wintego.vendor == "Wintego" and wintego.product == "Helios"

@@ -54,8 +54,9 @@ def spyware_show(
     as_org: AsOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Show a vendor (products, related vendors, regulatory status) or a product (vendors, exploits,
-    investigations, indicator sets and the other products sharing its indicator values).
+    """Show a vendor (products, related vendors, regulatory status, victims by sector) or a product
+    (vendors, exploits, investigations, victims by sector, infrastructure, indicator sets and the other
+    products sharing its indicator values).
 
     Example: accord spyware show Predator
     """
@@ -76,13 +77,16 @@ def _print_view(v: dict[str, Any]) -> None:
         for c in v["corrections"]:
             output.line(f"  corrected: {c}")
         for r in v["regulatory_status"]:
-            output.line(
-                f"  regulatory: {r['date'][:10] if r['date'] else '?'} {r['name']} ({', '.join(r['authorities'])})"
-            )
+            when = r["date"][:10] if r["date"] else "?"
+            if r.get("undated"):
+                when = f"by {when} (undated)"
+            output.line(f"  regulatory: {when} {r['name']} ({', '.join(r['authorities'])})")
+        _print_victims(v["victimology"])
         for link in v["related_vendors"]:
             output.line(f"  {link['relationship']}: {link['vendor']['name']}")
         for p in v["products"]:
             output.line(f"  product: {p['label']} — {p['indicators']} indicators")
+            _print_infrastructure(p["infrastructure"], "    ")
         output.line("")
         return
     output.line(f"Product: {v['label']}  ({v['id']})")
@@ -92,12 +96,26 @@ def _print_view(v: dict[str, Any]) -> None:
     for inv in v["investigations"]:
         who = f" — targeted: {', '.join(inv['targeted'])}" if inv["targeted"] else ""
         output.line(f"  investigation: {(inv['first_seen'] or '')[:10]} {inv['name']}{who}")
+    _print_victims(v["victimology"])
+    _print_infrastructure(v["infrastructure"], "  ")
     output.line(f"  indicators: {v['indicators']}")
     for s in v["indicator_sets"]:
         output.line(f"    from {s['name']} ({s['description'] or s['id']}): {s['indicators']}")
     for s in v["shares_indicators_with"]:
         output.line(f"  shares {s['shared_values']} indicator values with: {s['label']}")
     output.line("")
+
+
+def _print_infrastructure(rows: list[dict[str, Any]], indent: str) -> None:
+    for i in rows:
+        types = ", ".join(i["infrastructure_types"])
+        output.line(f"{indent}infrastructure: {i['name']} [{types}] — {i['indicators']} indicators")
+
+
+def _print_victims(rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        flag = " (unverified)" if r["unverified"] else ""
+        output.line(f"  victims, sector {r['sector']}: {', '.join(r['groups'])}{flag}")
 
 
 @spyware_app.command("seed")
@@ -148,8 +166,9 @@ def spyware_seed(
         return
     r = report.registry
     output.line(
-        f"registry: {r.get('identity', 0)} vendors, {r.get('malware', 0)} products, "
+        f"registry: {r.get('identity', 0) - r.get('target_groups', 0)} vendors, {r.get('malware', 0)} products, "
         f"{r.get('vulnerability', 0)} exploits, {r.get('campaign', 0)} investigations, "
+        f"{r.get('target_groups', 0)} groups of targeted people, "
         f"{r.get('disruption-action', 0)} export controls — {r['added']} added, {r['unchanged']} unchanged, "
         f"{r['new_version']} new versions"
     )
@@ -167,13 +186,25 @@ def spyware_seed(
             "unchanged": f.unchanged,
             "rejected": len(f.rejected),
             "dangling": len(f.dangling),
+            "infrastructure": f.infrastructure,
             "same values as": ", ".join(f"{k} ({v})" for k, v in f.shared_values.items()) or "-",
         }
         for f in report.files
     ]
     output.table(
         rows,
-        ["file", "indicators", "product", "vendor", "added", "unchanged", "rejected", "dangling", "same values as"],
+        [
+            "file",
+            "indicators",
+            "product",
+            "vendor",
+            "infrastructure",
+            "added",
+            "unchanged",
+            "rejected",
+            "dangling",
+            "same values as",
+        ],
         "Indicator files",
     )
     for f in report.files:

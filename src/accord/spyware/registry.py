@@ -8,6 +8,9 @@ Built from STIX objects only (``Registry.from_objects``), so the same code reads
 * a **product** is a ``malware`` with ``malware_types`` spyware, or one ``authored-by`` a vendor;
 * an **indicator** belongs to a product when it ``indicates`` the product, or a malware that is
   ``duplicate-of`` the product (an indicator file's own malware object);
+* **infrastructure**: ``infrastructure`` a product ``uses``, with the indicators that ``indicate`` it;
+* **victimology**: the groups of people (``identity`` of class ``class``, label ``spyware-target-group``)
+  that the product's investigations (``campaign`` ``uses`` product) ``targets``, by sector;
 * **regulatory status**: ``disruption-action`` sanctions whose targets or designations name the vendor
   (by reference, or by a designated name that is the vendor's name or one of its aliases).
 """
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from accord.errors import NotFound
 from accord.spyware.correlate import group_by_value
-from accord.spyware.seed import SPYWARE, VENDOR_LABEL
+from accord.spyware.seed import SPYWARE, TARGET_LABEL, VENDOR_LABEL
 
 if TYPE_CHECKING:
     from accord.access.viewer import Viewer
@@ -29,7 +32,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Registry", "load", "REGISTRY_TYPES"]
 
-REGISTRY_TYPES = ("identity", "malware", "relationship", "vulnerability", "campaign", "disruption-action")
+REGISTRY_TYPES = (
+    "identity",
+    "malware",
+    "relationship",
+    "vulnerability",
+    "campaign",
+    "infrastructure",
+    "disruption-action",
+)
 _WORDS = re.compile(r"[^a-z0-9]+")
 
 
@@ -46,6 +57,12 @@ class Registry:
     duplicate_of: dict[str, list[str]] = field(default_factory=dict)  # malware → products
     exploits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # product → vulnerabilities
     campaigns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # product → campaigns
+    infrastructure: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # product → infrastructure
+    infra_indicators: dict[str, list[str]] = field(default_factory=dict)  # infrastructure → indicators
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # targeted groups of people
+    targets: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = field(
+        default_factory=dict
+    )  # campaign → (group, rel)
     vendor_links: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -73,11 +90,13 @@ class Registry:
                 indicators[obj["id"]] = obj
             elif typ == "identity" and VENDOR_LABEL in (obj.get("labels") or []):
                 reg.vendors[obj["id"]] = obj
+            elif typ == "identity" and TARGET_LABEL in (obj.get("labels") or []):
+                reg.groups[obj["id"]] = obj
             elif typ == "malware":
                 reg.malware[obj["id"]] = obj
             elif typ == "disruption-action" and "sanction" in (obj.get("action_types") or []):
                 reg.actions.append(obj)
-            elif typ in ("vulnerability", "campaign"):
+            elif typ in ("vulnerability", "campaign", "infrastructure"):
                 others[obj["id"]] = obj
         for m in reg.malware.values():
             if SPYWARE in (m.get("malware_types") or []):
@@ -102,12 +121,18 @@ class Registry:
             elif kind == "uses" and dst in reg.products and src in others:
                 reg.campaigns.setdefault(dst, []).append(others[src])
                 reg.relationships.append(r)
+            elif kind == "uses" and src in reg.products and others.get(dst, {}).get("type") == "infrastructure":
+                reg.infrastructure.setdefault(src, []).append(others[dst])
+            elif kind == "targets" and src in others and dst in reg.groups:
+                reg.targets.setdefault(src, []).append((reg.groups[dst], r))
         for r in rels:
             src, dst = r.get("source_ref"), r.get("target_ref")
             if r.get("relationship_type") == "indicates" and src in indicators and reg._points_at_product(dst):
                 reg.indicates.setdefault(src, []).append(dst)
                 reg.indicators[src] = indicators[src]
                 reg.relationships.append(r)
+            elif r.get("relationship_type") == "indicates" and src in indicators and dst in others:
+                reg.infra_indicators.setdefault(dst, []).append(src)
         reg.by_value = group_by_value(reg.indicators.values())
         reg.key_of = {i: k for k, ids in reg.by_value.items() for i in ids}
         return reg
@@ -210,6 +235,7 @@ class Registry:
                     "products": [self.products[p].get("name") for p in prods],
                     "indicators": sum(counts.get(p, 0) for p in prods),
                     "sanctions": len(self.sanctions_of(vid)),
+                    "targeted_sectors": [r["sector"] for r in self.victimology(prods)],
                 }
             )
         for pid, p in sorted(self.products.items(), key=lambda kv: kv[1].get("name", "").lower()):
@@ -223,6 +249,7 @@ class Registry:
                         "products": [p.get("name")],
                         "indicators": counts.get(pid, 0),
                         "sanctions": 0,
+                        "targeted_sectors": [r["sector"] for r in self.victimology([pid])],
                     }
                 )
         return rows
@@ -257,6 +284,8 @@ class Registry:
             "vendors": [self._vendor_brief(v) for v in self.authored.get(product_id, [])],
             "exploits": sorted(v.get("name", "") for v in self.exploits.get(product_id, [])),
             "investigations": [self._campaign(c) for c in self.campaigns.get(product_id, [])],
+            "victimology": self.victimology([product_id]),
+            "infrastructure": [self._infrastructure(i) for i in self.infrastructure.get(product_id, [])],
             "indicators": len(inds),
             "indicator_sets": [
                 {
@@ -273,15 +302,45 @@ class Registry:
     def _vendor_brief(self, vid: str) -> dict[str, Any]:
         return {"id": vid, "name": self.vendors[vid].get("name")}
 
-    @staticmethod
-    def _campaign(c: dict[str, Any]) -> dict[str, Any]:
+    def _campaign(self, c: dict[str, Any]) -> dict[str, Any]:
         return {
             "name": c.get("name"),
             "first_seen": c.get("first_seen"),
-            "targeted": c.get("x_accord_targeted", []),
+            "targeted": [g.get("name") for g, _r in self.targets.get(c["id"], [])],
             "description": c.get("description"),
-            "references": [r.get("url") for r in c.get("external_references") or [] if r.get("url")],
+            "references": _urls(c),
         }
+
+    def _infrastructure(self, infra: dict[str, Any]) -> dict[str, Any]:
+        inds = self.infra_indicators.get(infra["id"], [])
+        return {
+            "id": infra["id"],
+            "name": infra.get("name"),
+            "infrastructure_types": infra.get("infrastructure_types", []),
+            "description": infra.get("description"),
+            "indicators": len(inds),
+            "references": _urls(infra),
+            "unverified": bool(infra.get("x_accord_unverified")),
+        }
+
+    def victimology(self, product_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Per sector: the groups of people the products' investigations found targeted, with the
+        investigations and the sources that name them (a claim no source confirms is marked unverified)."""
+        rows: dict[str, dict[str, Any]] = {}
+        for pid in product_ids:
+            for camp in self.campaigns.get(pid, []):
+                for group, rel in self.targets.get(camp["id"], []):
+                    for sector in group.get("sectors") or ["(no sector)"]:
+                        row = rows.setdefault(
+                            sector,
+                            {"sector": sector, "groups": [], "investigations": [], "sources": [], "unverified": False},
+                        )
+                        for key, value in (("groups", group.get("name")), ("investigations", camp.get("name"))):
+                            if value not in row[key]:
+                                row[key].append(value)
+                        row["sources"] += [u for u in _urls(rel) if u not in row["sources"]]
+                        row["unverified"] = row["unverified"] or bool(rel.get("x_accord_unverified"))
+        return [rows[k] for k in sorted(rows)]
 
     def vendor_view(self, vendor_id: str) -> dict[str, Any]:
         v = self.vendors[vendor_id]
@@ -302,6 +361,7 @@ class Registry:
             "description": v.get("description"),
             "corrections": v.get("x_accord_corrections", []),
             "products": [self.product_view(p) for p in sorted(prods, key=lambda p: self.products[p].get("name", ""))],
+            "victimology": self.victimology(prods),
             "related_vendors": links,
             "regulatory_status": [
                 {
@@ -314,7 +374,7 @@ class Registry:
                 }
                 for a in self.sanctions_of(vendor_id)
             ],
-            "references": [r.get("url") for r in v.get("external_references") or [] if r.get("url")],
+            "references": _urls(v),
         }
 
     def show(self, name: str) -> list[dict[str, Any]]:
@@ -330,6 +390,10 @@ class Registry:
         yield from self.malware.values()
         yield from self.relationships
         yield from self.indicators.values()
+
+
+def _urls(obj: dict[str, Any]) -> list[str]:
+    return [r["url"] for r in obj.get("external_references") or [] if r.get("url")]
 
 
 def load(hub: Hub, viewer: Viewer, *, with_indicators: bool = True) -> Registry:

@@ -13,8 +13,14 @@ importing the same file twice creates nothing new either. The model:
   ``authored-by`` its vendor, ``exploits`` ``vulnerability`` objects (CVE ids);
 * an indicator file's own ``malware`` is ``duplicate-of`` the registry product, so its indicators
   (``indicates`` that malware) point at the product and vendor;
-* investigations: ``campaign`` ``uses`` the product, with the groups of people found targeted
-  (``x_accord_targeted``);
+* investigations: ``campaign`` ``uses`` the product and ``targets`` the groups of people it found
+  targeted — ``identity`` objects of ``identity_class`` class (label ``spyware-target-group``) whose
+  ``sectors`` are Accord's sector vocabulary (``accord.access.orgs.SECTORS``), each ``targets`` link
+  carrying the source that names the victims;
+* infrastructure: per indicator file, an ``infrastructure`` the product ``uses``, which the file's
+  network indicators (domains, IP addresses, URLs) ``indicate``; its ``infrastructure_types`` are what
+  the source says the domains are for, else ``unknown`` (the description says why), and its sources
+  are its external references. A takedown aimed at it expires those indicators (``accord.actions``);
 * export controls: ``disruption-action`` (action type ``sanction``, authority US-BIS) targeting the
   vendor.
 
@@ -34,7 +40,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from accord.access.orgs import SECTORS
 from accord.access.viewer import Viewer
 from accord.errors import InvalidInput, NotFound
 from accord.stix import tlp as tlpmod
@@ -48,7 +56,9 @@ __all__ = [
     "VENDOR_LABEL",
     "Galaxy",
     "SeedReport",
+    "TARGET_LABEL",
     "curated",
+    "file_links",
     "galaxy_from",
     "product_id",
     "registry_objects",
@@ -59,6 +69,9 @@ __all__ = [
 
 NS = uuid.UUID("d6a3c1f0-3b7e-5b54-8c2e-2f0b8f4a51c7")
 VENDOR_LABEL = "surveillance-vendor"
+TARGET_LABEL = "spyware-target-group"
+#: Patterns whose value is a network location (correlation-key prefixes, ``accord.spyware.correlate``).
+NETWORK_KEYS = ("domain-name:value=", "ipv4-addr:value=", "ipv6-addr:value=", "url:value=")
 SPYWARE = "spyware"
 CLEAR = tlpmod.TLP2_IDS[tlpmod.CLEAR]
 GALAXY_SOURCE = "MISP galaxy surveillance-vendor"
@@ -208,8 +221,24 @@ def _refs(urls: Iterable[str], source: str) -> list[dict[str, str]]:
     return [{"source_name": source, "url": u} for u in dict.fromkeys(urls) if u]
 
 
-def relationship(kind: str, source: str, target: str, stamp: str, description: str | None = None) -> dict[str, Any]:
-    rel = {
+def _site_refs(urls: Iterable[str]) -> list[dict[str, str]]:
+    """References named by the site that publishes them (``citizenlab.ca``)."""
+    out = []
+    for u in dict.fromkeys(urls):
+        host = (urlsplit(u).hostname or "reference").removeprefix("www.")
+        out.append({"source_name": host, "url": u})
+    return out
+
+
+def relationship(
+    kind: str,
+    source: str,
+    target: str,
+    stamp: str,
+    description: str | None = None,
+    references: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    rel: dict[str, Any] = {
         "type": "relationship",
         "id": _sid("relationship", f"{kind}|{source}|{target}"),
         **_common(stamp),
@@ -219,7 +248,40 @@ def relationship(kind: str, source: str, target: str, stamp: str, description: s
     }
     if description:
         rel["description"] = description
+    if references:
+        rel["external_references"] = references
     return rel
+
+
+def target_group_id(key: str) -> str:
+    return _sid("identity", f"target-group|{key.lower()}")
+
+
+def target_groups() -> dict[str, dict[str, Any]]:
+    """The curated groups of targeted people (key → entry), their sectors checked against Accord's vocabulary."""
+    out: dict[str, dict[str, Any]] = {}
+    for g in curated()["target_groups"]:
+        bad = [s for s in g["sectors"] if s not in SECTORS]
+        if bad:
+            raise InvalidInput(
+                f"registry.json: target group {g['key']!r} has sectors outside Accord's vocabulary: {bad}"
+            )
+        out[g["key"]] = g
+    return out
+
+
+def _target_group(g: dict[str, Any], stamp: str) -> dict[str, Any]:
+    return {
+        "type": "identity",
+        "id": target_group_id(g["key"]),
+        **_common(stamp),
+        "name": g["name"],
+        "identity_class": "class",
+        "sectors": g["sectors"],
+        "labels": [TARGET_LABEL],
+        "description": f"{g['name']} as a class of people targeted by commercial spyware (Accord spyware "
+        f"registry). Sector: {', '.join(g['sectors'])} — {g['basis']}",
+    }
 
 
 def _vendor_identity(v: Vendor, stamp: str) -> dict[str, Any]:
@@ -306,6 +368,11 @@ def registry_objects(galaxy: Galaxy | None = None) -> list[dict[str, Any]]:
             if vuln not in out:
                 out.append(vuln)
             out.append(relationship("exploits", pid, vid, stamp, f"{name} used {ex['cve']} ({ex['ref']})"))
+    groups = target_groups()
+    for key in sorted({k for f in data["files"] for k in f.get("targeted", [])}):
+        if key not in groups:
+            raise InvalidInput(f"registry.json: targeted group {key!r} is not among the target_groups")
+        out.append(_target_group(groups[key], stamp))
     for f in data["files"]:
         if f["vendor"] is not None and f["vendor"] not in g.vendors:
             continue
@@ -319,12 +386,17 @@ def registry_objects(galaxy: Galaxy | None = None) -> list[dict[str, Any]]:
             "description": f"Investigation by {f['source']} (indicators: {f['file']}).",
             "first_seen": f["published"],
         }
-        if f.get("targeted"):
-            camp["x_accord_targeted"] = f["targeted"]
         if f.get("refs"):
             camp["external_references"] = _refs(f["refs"], f["source"])
         out.append(camp)
         out.append(relationship("uses", cid, pid, stamp))
+        victim_refs = _site_refs(f.get("targeted_refs") or f.get("refs", []))
+        for key in f.get("targeted", []):
+            why = f"{f['investigation']} ({f['source']}) found {groups[key]['name'].lower()} targeted."
+            rel = relationship("targets", cid, target_group_id(key), stamp, why, victim_refs)
+            if f.get("targeted_unverified"):
+                rel["x_accord_unverified"] = True
+            out.append(rel)
     for ec in data["export_controls"]:
         targets = [t for t in ec["targets"] if t["vendor"] in g.vendors]
         if not targets:
@@ -371,6 +443,7 @@ class FileReport:
     new_version: int = 0
     rejected: list[str] = field(default_factory=list)
     dangling: list[str] = field(default_factory=list)
+    infrastructure: int = 0  # infrastructure objects made for the file (0 or 1)
     shared_values: dict[str, int] = field(default_factory=dict)  # other file → indicators with the same value
 
     def as_dict(self) -> dict[str, Any]:
@@ -402,6 +475,62 @@ def _file_entry(name: str, vendor: str | None, product: str | None, g: Galaxy) -
         return {"vendor": vid, "product": product}
     base = Path(name).name
     return next((f for f in curated()["files"] if f["file"] == base), None)
+
+
+def file_links(
+    name: str, found: list[dict[str, Any]], entry: dict[str, Any], vendor_name: str | None
+) -> list[dict[str, Any]]:
+    """What ties one indicator file to the registry: its malware ``duplicate-of`` the product, and — when it
+    holds network indicators — an ``infrastructure`` the product ``uses`` and those indicators ``indicate``.
+
+    ``entry`` is the curated entry of a shipped file, or ``{"vendor", "product"}`` for a file named on the
+    command line (whose infrastructure then has type ``unknown`` and no source but the file)."""
+    stamp = curated()["version"]
+    base = Path(name).name
+    pid = product_id(entry["vendor"], entry["product"])
+    out = [
+        relationship("duplicate-of", o["id"], pid, stamp, f"The malware of indicator file {base}")
+        for o in found
+        if o.get("type") == "malware"
+    ]
+    network = [
+        o["id"]
+        for o in found
+        if o.get("type") == "indicator"
+        and isinstance(o.get("pattern"), str)
+        and (_pattern_key(o["pattern"], str(o.get("spec_version", "2.1"))) or "").startswith(NETWORK_KEYS)
+    ]
+    if not network:
+        return out
+    label = f"{entry['product']} ({vendor_name})" if vendor_name else entry["product"]
+    role = entry.get("infrastructure") or {}
+    types = role.get("types") or ["unknown"]
+    if role:
+        why = role["basis"]
+    else:
+        why = (
+            f"The source publishes these domains and addresses as indicators of {label} without saying what "
+            "each one is for (exploit delivery, installation, command and control), so the type is 'unknown'."
+        )
+    infra: dict[str, Any] = {
+        "type": "infrastructure",
+        "id": _sid("infrastructure", f"infrastructure|{base}|{pid}"),
+        **_common(stamp),
+        "name": f"{label} infrastructure ({entry.get('source') or base}"
+        + (f", {entry['published'][:4]})" if entry.get("published") else ")"),
+        "description": f"The network infrastructure behind {label} that indicator file {base} names "
+        f"({len(network)} domains and addresses, each an indicator that 'indicates' this object). {why}",
+        "infrastructure_types": types,
+        "x_accord_indicator_file": base,
+    }
+    if entry.get("refs"):
+        infra["external_references"] = _refs(entry["refs"], entry["source"])
+    if entry.get("x_accord_unverified"):
+        infra["x_accord_unverified"] = True
+    out.append(infra)
+    out.append(relationship("uses", pid, infra["id"], stamp, f"{label} uses the infrastructure {base} names"))
+    out += [relationship("indicates", ind, infra["id"], stamp) for ind in network]
+    return out
 
 
 def vendor_uuid(g: Galaxy, name: str) -> str:
@@ -443,6 +572,7 @@ def seed(
     counts: dict[str, int] = {}
     for o in objs:
         counts[o["type"]] = counts.get(o["type"], 0) + 1
+    counts["target_groups"] = sum(1 for o in objs if TARGET_LABEL in o.get("labels", []))
     report.registry = {
         **counts,
         "added": result.added,
@@ -495,32 +625,25 @@ def seed(
                     )
         entry = _file_entry(name, vendor, product, g)
         links: list[dict[str, Any]] = []
-        if entry is not None and malware:
-            if entry["vendor"] is not None and entry["vendor"] not in g.vendors:
-                entry = None
-            else:
-                pid = product_id(entry["vendor"], entry["product"])
-                fr.product = entry["product"]
-                fr.vendor = g.vendors[entry["vendor"]].name if entry["vendor"] else None
-                if not any(o["id"] == pid for o in objs):
-                    # A product named on the command line that the registry does not hold yet.
-                    extra = {
-                        "type": "malware",
-                        "id": pid,
-                        **_common(stamp),
-                        "name": entry["product"],
-                        "is_family": True,
-                        "malware_types": [SPYWARE],
-                    }
-                    links.append(extra)
-                    if entry["vendor"]:
-                        links.append(relationship("authored-by", pid, f"identity--{entry['vendor']}", stamp))
-                for m in malware:
-                    links.append(
-                        relationship(
-                            "duplicate-of", m["id"], pid, stamp, f"The malware of indicator file {Path(name).name}"
-                        )
-                    )
+        if entry is not None and malware and (entry["vendor"] is None or entry["vendor"] in g.vendors):
+            pid = product_id(entry["vendor"], entry["product"])
+            fr.product = entry["product"]
+            fr.vendor = g.vendors[entry["vendor"]].name if entry["vendor"] else None
+            if not any(o["id"] == pid for o in objs):
+                # A product named on the command line that the registry does not hold yet.
+                extra = {
+                    "type": "malware",
+                    "id": pid,
+                    **_common(stamp),
+                    "name": entry["product"],
+                    "is_family": True,
+                    "malware_types": [SPYWARE],
+                }
+                links.append(extra)
+                if entry["vendor"]:
+                    links.append(relationship("authored-by", pid, f"identity--{entry['vendor']}", stamp))
+            links += file_links(name, found, entry, fr.vendor)
+            fr.infrastructure = sum(1 for o in links if o["type"] == "infrastructure")
         res = hub.ingest(
             publisher,
             [*items, *(Item(len(items) + i, o) for i, o in enumerate(links))],
