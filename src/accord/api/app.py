@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -11,11 +14,24 @@ from accord.api import actions as collective_action
 from accord.api import admin, collections, errors, feeds, objects
 from accord.api import spyware as spyware_api
 from accord.hub import Hub
+from accord.store.textindex import TextIndexer
 from accord.taxii import routes as taxii
+
+
+@asynccontextmanager
+async def _text_indexer(app: FastAPI) -> AsyncIterator[None]:
+    """Keep the SQLite text index caught up with what requests and feeds commit."""
+    indexer = TextIndexer(app.state.hub.engine)
+    indexer.start()
+    try:
+        yield
+    finally:
+        indexer.stop()
 
 
 def create_app(hub: Hub | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=_text_indexer,
         title="Accord",
         version=__version__,
         description="Threat-intelligence sharing hub. Authenticate with `Authorization: Bearer <token>`.",

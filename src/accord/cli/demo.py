@@ -58,6 +58,7 @@ def load(h: Hub, directory: Path, *, quiet: bool = False) -> dict[str, Any]:
                 f"{result.added} added, {result.new_version} new versions, {result.unchanged} unchanged, "
                 f"{result.rejected} rejected"
             )
+    h.index_text()
     return {
         "organisations": len(manifest["organisations"]),
         "collections": len(manifest.get("collections", [])),

@@ -357,6 +357,8 @@ def ingest(
                       console=output.err_console, transient=True, disable=json) as bar:  # fmt: skip
             task = bar.add_task(f"ingesting {path.name}", total=None)
             result = h.ingest_file(publisher, path, opts, progress=lambda n, t=task: bar.advance(t, n))
+            bar.update(task, description=f"indexing text of {path.name}", completed=0)
+            h.index_text(progress=lambda n, t=task: bar.advance(t, n))
         failed = failed or bool(result.rejected)
         results.append({"file": str(path), **result.as_dict()})
         if not json:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Boolean, ColumnElement, Connection, Table, column, func, select, table, update
+from sqlalchemy import Boolean, ColumnElement, Connection, Table, func, select, update
 
+from accord.store import textindex
 from accord.store.schema import (
     UTCDateTime,
     hub_state,
@@ -76,7 +77,21 @@ def existing_versions(conn: Connection, ids: Iterable[str]) -> dict[str, dict[st
 
 
 def _sqlite_ts(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _converter(table: Table, name: str, sqlite: bool) -> Any:
+    """How one column's Python value becomes a driver value (None: passed as it is)."""
+    t = table.c[name].type
+    if name in ("data", "detail"):
+        return lambda v: None if v is None else orjson.dumps(v).decode()
+    if sqlite and isinstance(t, UTCDateTime):
+        return lambda v: None if v is None else _sqlite_ts(v)
+    if sqlite and isinstance(t, Boolean):
+        return lambda v: None if v is None else (1 if v else 0)
+    return None
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -88,26 +103,12 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return
     cols = list(rows[0].keys())
     sqlite = conn.dialect.name == "sqlite"
-    kinds = []
-    for c in cols:
-        t = table.c[c].type
-        kinds.append("ts" if isinstance(t, UTCDateTime) else "json" if c == "data" or c == "detail" else
-                     "bool" if isinstance(t, Boolean) else "")  # fmt: skip
+    convert = [(c, _converter(table, c, sqlite)) for c in cols]
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-    out = []
-    for row in rows:
-        values = []
-        for c, k in zip(cols, kinds, strict=True):
-            v = row[c]
-            if v is not None:
-                if k == "json":
-                    v = orjson.dumps(v).decode()
-                elif k == "ts" and sqlite:
-                    v = _sqlite_ts(v)
-                elif k == "bool" and sqlite:
-                    v = 1 if v else 0
-            values.append(v)
-        out.append(tuple(values))
+    if not any(f for _, f in convert):
+        out = [tuple(row[c] for c in cols) for row in rows]
+    else:
+        out = [tuple(row[c] if f is None else f(row[c]) for c, f in convert) for row in rows]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if sqlite:
@@ -120,34 +121,44 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         cursor.close()
 
 
+def _inserted_pks_sqlite(conn: Connection, n: int) -> list[int] | None:
+    """The keys of the last ``n`` rows this connection inserted into stix_object, when they are consecutive.
+
+    Under the hub's write lock SQLite gives each new row the largest rowid plus one, so a bulk insert
+    takes a consecutive range ending at ``last_insert_rowid()``; the count over that range proves it.
+    """
+    last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+    first = last - n + 1
+    count = conn.exec_driver_sql(
+        "SELECT count(*) FROM stix_object WHERE pk BETWEEN ? AND ?", (first, last)
+    ).scalar_one()
+    return list(range(first, last + 1)) if count == n else None
+
+
 def insert_versions(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert version rows; returns their primary keys in the same order.
 
-    Rows carry unique ``date_added`` values (handed out under the hub lock), so the keys are read
-    back by ``date_added`` — one plain executemany, which is far faster than RETURNING row by row.
+    The SQLite text index is filled after commit (``accord.store.textindex``). On SQLite the keys are
+    the consecutive range the insert took. Otherwise, and as a fallback, rows carry unique
+    ``date_added`` values (handed out under the hub lock), so the keys are read back by ``date_added``
+    — one plain executemany, which is far faster than RETURNING row by row.
     """
     if not rows:
         return []
     bulk_insert(conn, stix_object, rows)
-    stamps = [r["date_added"] for r in rows]
-    found = {
-        r.date_added: r.pk
-        for r in conn.execute(
-            select(stix_object.c.pk, stix_object.c.date_added).where(
-                stix_object.c.date_added >= min(stamps), stix_object.c.date_added <= max(stamps)
+    sqlite = conn.dialect.name == "sqlite"
+    pks = _inserted_pks_sqlite(conn, len(rows)) if sqlite else None
+    if pks is None:
+        stamps = [r["date_added"] for r in rows]
+        found = {
+            r.date_added: r.pk
+            for r in conn.execute(
+                select(stix_object.c.pk, stix_object.c.date_added).where(
+                    stix_object.c.date_added >= min(stamps), stix_object.c.date_added <= max(stamps)
+                )
             )
-        )
-    }
-    pks = [found[t] for t in stamps]
-    if conn.dialect.name == "sqlite":
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(
-                "INSERT INTO object_text(rowid, search_text) VALUES (?, ?)",
-                [(pk, r["search_text"]) for pk, r in zip(pks, rows, strict=True) if r.get("search_text")],
-            )
-        finally:
-            cursor.close()
+        }
+        pks = [found[t] for t in stamps]
     return pks
 
 
@@ -207,10 +218,9 @@ class Filters:
 def _text_clause(needle: str, dialect: str) -> ColumnElement[bool]:
     """Substring match on search_text; on SQLite through the FTS5 trigram index where it can."""
     plain = not any(c in needle for c in "%_\\")
-    if dialect == "sqlite" and plain and len(needle) >= 3:
-        index = table("object_text", column("rowid"), column("search_text"))
-        return stix_object.c.pk.in_(select(index.c.rowid).where(index.c.search_text.like(f"%{needle}%")))
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if dialect == "sqlite" and plain and len(needle) >= 3:
+        return textindex.text_clause(needle, escaped)
     return stix_object.c.search_text.like(f"%{escaped}%", escape="\\")
 
 
