@@ -1,7 +1,7 @@
 """The web interface: server-rendered pages over the same Hub methods as the REST API.
 
-Pages (``/``, ``/search``, ``/objects/<id>``, ``/publish``, ``/impact``, ``/norms``, ``/spyware``,
-``/admin/…``, ``/account``, ``/login``)
+Pages (``/``, ``/search``, ``/objects/<id>``, ``/publish``, ``/detections``, ``/sightings``, ``/impact``,
+``/norms``, ``/spyware``, ``/spyware/check``, ``/admin/…``, ``/account``, ``/login``)
 take a server-side session's cookie or ``Authorization: Bearer <token>``. Every read goes through the Hub's
 visibility-respecting methods; every write through ``Hub.ingest`` or the Hub's administration
 methods. No page builds a query. ``install(app)`` adds the pages, the static files and the security
@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from accord.web import admin, capabilities, pages, publish
+from accord.web import admin, capabilities, devicecheck, pages, publish
 from accord.web.render import STATIC, SecurityHeaders
 from accord.web.sessions import SessionPolicy, Signer, SignInThrottle, secret_from_env
 
@@ -27,5 +27,6 @@ def install(app: FastAPI) -> None:
     app.include_router(publish.router)
     app.include_router(admin.router)
     app.include_router(capabilities.router)
+    app.include_router(devicecheck.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
