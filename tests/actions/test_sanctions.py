@@ -43,7 +43,9 @@ def test_import_links_evil_corp_lockbit_intellexa_cytrox(hub: Hub) -> None:
     hub.ingest(hub.viewer_as("NCC"), items(lockbit), hub.options(audience="public"))
     out = hub.import_sanctions(hub.viewer_as("NCC"), SDN.read_bytes(), list_date="2024-05-03")
     assert out["rejected"] == 0 and out["entries"] == 243
-    assert out["objects"]["identity"] == 243 and out["objects"]["disruption-action"] == 4
+    # 4 dated designations (28 entries) from Treasury releases, and one undated action for each of the
+    # 215 other CYBER entries
+    assert out["objects"]["identity"] == 243 and out["objects"]["disruption-action"] == 4 + 215
     assert sorted(out["actors_linked"]) == ["Evil Corp", "Intellexa Consortium", "LockBit"]
     assert out["unresolved_links"] == ["MESRI, Behzad (24003) → NET PEYGARD SAMAVAT COMPANY"]
     uni = hub.viewer_as("Uni")
@@ -158,3 +160,60 @@ def test_an_import_never_names_or_rewrites_another_orgs_private_import(hub: Hub)
     reader = hub.authenticate(f"Bearer {hub.create_token(op, 'r2@uni.example')['token']}")
     with pytest.raises(PermissionDenied):
         hub.import_sanctions(reader, two_rows, list_date="2024-06-01")
+
+
+def test_every_cyber_entry_gets_a_sanction_action_dated_only_by_a_public_source(hub: Hub) -> None:
+    community(hub)
+    ncc = hub.viewer_as("NCC")
+    hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03")
+    entries, _ = sanctions.parse_sdn(SDN.read_bytes())
+    actions = [a for a in hub.export(ncc, types=["disruption-action"]) if sanctions.LABEL in a.get("labels", [])]
+    covering: dict[str, list[dict]] = {}
+    for a in actions:
+        assert a["action_types"] == ["sanction"]
+        for s in a["sanctions"]:
+            covering.setdefault(s["list_entry_id"], []).append(a)
+    # every CYBER entry is designated by exactly one action
+    assert {e.ent_num for e in entries} == set(covering) and all(len(v) == 1 for v in covering.values())
+    dated = [a for a in actions if not sanctions.is_undated(a)]
+    undated = [a for a in actions if sanctions.is_undated(a)]
+    assert sorted(a["action_date"][:10] for a in dated) == ["2019-12-05", "2023-05-16", "2024-02-20", "2024-03-05"]
+    assert all(a["external_references"][0]["url"].startswith("https://") for a in dated)
+    assert len(undated) == 215
+    for a in undated:
+        assert a["action_date"] == "2024-05-03T00:00:00.000Z"  # the list's date, flagged as such
+        assert a["x_accord_date_basis"] == sanctions.LIST_DATE_BASIS and sanctions.UNDATED in a["labels"]
+        assert "on or before that day" in a["description"] and a["outcomes"] == {"designations": 1}
+        assert a["external_references"][0]["source_name"] == "OFAC SDN"
+    # Dated designations keep their own action; their members get no undated one.
+    assert covering["48067"][0]["id"] == sanctions.action_id("intellexa-2024-03")
+    assert sanctions.is_undated(covering["24003"][0])  # MESRI, Behzad: no dated source in Accord
+
+
+def test_an_undated_designation_keeps_the_earliest_list_date(hub: Hub) -> None:
+    community(hub)
+    ncc = hub.viewer_as("NCC")
+    hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03")
+    later = hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-07-01")
+    assert later["new_version"] == 0 and later["added"] == 0
+    action = hub.get(ncc, sanctions.action_id("sdn-entry:24003"))["object"]
+    assert action["action_date"] == "2024-05-03T00:00:00.000Z"
+    # Another organisation imports the entry from a later list: the earlier date it can see is kept.
+    other = hub.viewer_as("Uni")
+    row = [line for line in SDN.read_text().splitlines() if line.startswith("24003,")]
+    hub.import_sanctions(other, row[0].encode(), list_date="2024-09-01", audience="org", full_list=False)
+    assert hub.get(other, sanctions.action_id("sdn-entry:24003"))["object"]["action_date"].startswith("2024-05-03")
+
+
+def test_impact_puts_undated_designations_in_their_own_period(hub: Hub) -> None:
+    community(hub)
+    ncc = hub.viewer_as("NCC")
+    hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03")
+    by_year = {g["period"]: g for g in hub.impact(ncc, by="type", period="year")["groups"] if g["type"] == "sanction"}
+    assert by_year["undated"]["actions"] == 215 and by_year["undated"]["counts"]["designations"] == 215
+    assert by_year["2024"]["actions"] == 2  # LockBit affiliates (Feb) and Intellexa (Mar); not the list's 215
+    assert {"2019", "2023"} <= set(by_year)
+    whole = hub.impact(ncc, by="type", period="all")["groups"]
+    assert next(g for g in whole if g["type"] == "sanction")["actions"] == 219
+    timeline = hub.actor_timeline(ncc, "MESRI, Behzad")["actions"]
+    assert [e["undated"] for e in timeline] == [True]

@@ -92,7 +92,8 @@ def timeline_svg(timeline: dict[str, Any]) -> str:
         y = top + i * row_h
         x = left + plot_w * (t - first) / span
         colour = _PALETTE[i % len(_PALETTE)]
-        label = f"{a['date'][:10]}  {a.get('name') or a['id']}  ({', '.join(a.get('action_types') or ())})"
+        when = f"by {a['date'][:10]}" if a.get("undated") else a["date"][:10]
+        label = f"{when}  {a.get('name') or a['id']}  ({', '.join(a.get('action_types') or ())})"
         parts.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{y + 8}" stroke="{colour}" '
                      'stroke-dasharray="2,2"/>')  # fmt: skip
         parts.append(f'<circle cx="{x:.1f}" cy="{y + 8}" r="5" fill="{colour}"/>')

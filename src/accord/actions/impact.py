@@ -10,6 +10,10 @@ not additive; ``total`` counts every visible action once.
 Names come only from what the viewer can see: a partner or actor the viewer cannot see is reported as
 ``(not visible to you)``, never by its name or id.
 
+An action whose date is only a bound (``x_accord_undated``: an OFAC designation known from the SDN
+list, which carries no dates, is dated by the list) falls in the period ``undated`` rather than in the
+list's year or quarter, so it never inflates a period it may not belong to.
+
 ``timeline`` lists, oldest first, the visible actions that target an actor (found by id, name or alias)
 or anything a visible relationship ties to it (its members, its malware, its infrastructure).
 """
@@ -35,6 +39,7 @@ DIMENSIONS = ("region", "subregion", "country", "partner", "actor", "type")
 PERIODS = ("year", "quarter", "all")
 HIDDEN = "(not visible to you)"
 UNSPECIFIED = "(unspecified)"
+UNDATED = "undated"
 ACTOR_TYPES = ("threat-actor", "intrusion-set", "malware", "campaign", "tool")
 _READABLE = {
     "arrests": "arrests", "warrants": "warrants", "indictments": "indictments", "convictions": "convictions",
@@ -66,6 +71,10 @@ def _names(conn: Connection, vis: Visibility, ids: Iterable[str]) -> dict[str, d
         for row in store.search(conn, vis, store.Filters(ids=tuple(part)), limit=len(part)):
             out[row["stix_id"]] = row["data"]
     return out
+
+
+def _undated(action: dict[str, Any]) -> bool:
+    return action.get("x_accord_undated") is True
 
 
 def period_of(stamp: str, period: str) -> str:
@@ -172,7 +181,7 @@ def totals(conn: Connection, vis: Visibility, by: str = "type", period: str = "y
     grand = Total()
     for a in sorted(actions, key=lambda x: x["action_date"]):
         grand.add(a)
-        when = period_of(a["action_date"], period)
+        when = UNDATED if _undated(a) and period != "all" else period_of(a["action_date"], period)
         for key in _keys(a, by, seen):
             groups.setdefault((key, when), Total()).add(a)
     rows = [{by: key, "period": when, **t.as_dict()} for (key, when), t in sorted(groups.items())]
@@ -215,7 +224,8 @@ def timeline(conn: Connection, vis: Visibility, actor: str) -> dict[str, Any]:
         if not via:
             continue
         entries.append({
-            "date": a["action_date"], "id": a["id"], "name": a.get("name"), "action_types": a.get("action_types"),
+            "date": a["action_date"], "undated": _undated(a), "id": a["id"], "name": a.get("name"),
+            "action_types": a.get("action_types"),
             "operation": a.get("operation_name"), "phase": a.get("operation_phase"),
             "summary": _one(a).summary(), "outcomes": a.get("outcomes") or {},
             "sources": [r.get("url") for r in a.get("external_references") or () if r.get("url")],

@@ -18,7 +18,12 @@ for indicators), so importing a newer list gives new versions of what changed an
   Intellexa consortium with Cytrox …: the list itself has no dates and no link to the groups), a
   ``related-to`` link from each designated entry to the threat actor — the ones the importer can
   already see by name or alias, else a threat-actor this importer declares — and a ``sanction``
-  ``disruption-action`` with the designation date, legal basis and press-release source.
+  ``disruption-action`` with the designation date, legal basis and press-release source;
+* for every other CYBER-program entry, a ``sanction`` ``disruption-action`` of its own, **undated**:
+  the SDN list says who is designated, not when, so its ``action_date`` is the date of the earliest
+  list Accord imported that holds the entry (designated on or before that day, never a guessed day),
+  flagged ``x_accord_undated: true`` with ``x_accord_date_basis: "sdn-list-date"`` and the label
+  ``undated``. Impact totals put such actions in the period ``undated``, not in the list's quarter.
 
 ``reconcile`` compares with what the hub holds: an unchanged object is sent as stored (ingest says
 ``unchanged``), a changed one gets a later ``modified``, and an entry that has left the list gets a new
@@ -50,6 +55,9 @@ NULL = "-0-"
 SDN_URL = "https://sanctionssearch.ofac.treas.gov/Details.aspx?id={}"
 LIST_URL = "https://ofac.treasury.gov/specially-designated-nationals-and-blocked-persons-list-sdn-human-readable-lists"
 LABEL = "ofac-sdn"
+UNDATED = "undated"
+#: ``x_accord_date_basis`` of an action dated by the list it was read from, not by its designation.
+LIST_DATE_BASIS = "sdn-list-date"
 CLEAR = tlpmod.TLP2_IDS[tlpmod.CLEAR]
 #: Properties that do not make a new version by themselves.
 _VOLATILE = ("created", "modified", "valid_from", "object_marking_refs", "created_by_ref")
@@ -272,6 +280,7 @@ def build(entries: list[SdnEntry], *, list_date: str, known_actors: dict[str, li
     # Designations with a known actor and date.
     created: list[str] = []
     linked: dict[str, list[str]] = {}
+    dated: set[str] = set()  # entries whose designation a dated public source gives
     for d in curated():
         members = [by_num[n] for n in d["ent_nums"] if n in by_num]
         wanted = {n.upper() for n in d.get("linked_to", [])}
@@ -314,8 +323,42 @@ def build(entries: list[SdnEntry], *, list_date: str, known_actors: dict[str, li
         if d.get("operation_name"):
             act["operation_name"] = d["operation_name"]
         objs.append(act)
+        dated.update(m.ent_num for m in members)
+    objs += [_undated_action(e, stamp) for e in entries if _is_cyber(e) and e.ent_num not in dated]
     truncated = [f"{e.name} ({e.ent_num}): dropped cut-off remark {e.truncated!r}" for e in entries if e.truncated]
     return Built(objs, unresolved, truncated, created, linked)
+
+
+def _is_cyber(e: SdnEntry) -> bool:
+    return any(p.upper().startswith("CYBER") for p in e.programs)
+
+
+def _undated_action(e: SdnEntry, stamp: str) -> dict[str, Any]:
+    """The sanction action of a CYBER entry no dated public source covers: dated by the list, flagged so."""
+    programs = ", ".join(e.programs)
+    return {
+        "type": "disruption-action", "spec_version": "2.1", "id": action_id(f"sdn-entry:{e.ent_num}"),
+        "created": stamp, "modified": stamp, "name": f"OFAC SDN designation of {e.name} (date not published)",
+        "description": (f"{e.name} (SDN entry {e.ent_num}) is on OFAC's Specially Designated Nationals list under "
+                        f"{programs}. The list does not say when it was designated, and Accord holds no dated public "
+                        "source for this entry, so action_date is the date of the earliest list imported that holds "
+                        "it: designated on or before that day, not on it."),
+        "action_types": ["sanction"], "action_date": stamp, "status": "completed", "lead_countries": ["US"],
+        "legal_basis": [f"OFAC sanctions program {p} (as tagged on the SDN list)" for p in e.programs],
+        "target_refs": [identity_id(e.ent_num)], "outcomes": {"designations": 1},
+        "sanctions": [{"authority": "US-OFAC", "programs": e.programs, "list_entry_id": e.ent_num,
+                       "designated_name": e.name, "designated_ref": identity_id(e.ent_num)}],
+        "external_references": [{"source_name": "OFAC SDN", "external_id": e.ent_num, "url": SDN_URL.format(e.ent_num)},
+                                {"source_name": "OFAC SDN list", "url": LIST_URL}],
+        "labels": [LABEL, UNDATED], "object_marking_refs": [CLEAR],
+        "x_accord_undated": True, "x_accord_date_basis": LIST_DATE_BASIS,
+        "extensions": {DISRUPTION_EXTENSION_ID: {"extension_type": "new-sdo"}},
+    }  # fmt: skip
+
+
+def is_undated(action: dict[str, Any]) -> bool:
+    """Whether an action's date is only a bound (the date of a list that holds it), not its own date."""
+    return action.get("x_accord_undated") is True
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -336,6 +379,14 @@ def reconcile(objs: list[dict[str, Any]], stored: dict[str, dict[str, Any]], lis
     out: list[dict[str, Any]] = []
     for obj in objs:
         old = stored.get(obj["id"])
+        if (
+            old is not None
+            and is_undated(obj)
+            and is_undated(old)
+            and version_key(old["action_date"]) < version_key(obj["action_date"])
+        ):
+            # An undated designation keeps the earliest list that held it: the tighter 'on or before'.
+            obj = {**obj, "action_date": old["action_date"]}
         if old is None:
             out.append(obj)
         elif _same(obj, old):

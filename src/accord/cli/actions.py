@@ -68,6 +68,9 @@ def sanctions_import(
                     f"{out['rejected']} rejected")  # fmt: skip
         for actor, names in out["actors_linked"].items():
             output.line(f"  {actor}: {', '.join(names)}")
+        if out["objects"].get("disruption-action"):
+            output.line("  sanction actions of entries without a dated public source carry the list's date, "
+                        "flagged undated (x_accord_undated): designated on or before it")  # fmt: skip
         for what in ("delisted", "unresolved_links", "truncated_remarks"):
             if out[what]:
                 output.line(f"{what.replace('_', ' ')}: " + "; ".join(out[what][:10])
@@ -129,7 +132,8 @@ def timeline_cmd(
         output.print_json(out)
         return
     names = ", ".join(f"{a['name']} ({a['type']})" for a in out["actor"])
-    rows = [{"date": e["date"][:10], "action": e["name"], "types": e["action_types"],
+    rows = [{"date": f"by {e['date'][:10]}" if e.get("undated") else e["date"][:10], "action": e["name"],
+             "types": e["action_types"],
              "operation": f"{e['operation']} phase {e['phase']}" if e["phase"] else e["operation"],
              "summary": e["summary"], "source": e["sources"][0] if e["sources"] else None}
             for e in out["actions"]]  # fmt: skip
