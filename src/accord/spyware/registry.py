@@ -368,6 +368,7 @@ class Registry:
                     "id": a["id"],
                     "name": a.get("name"),
                     "date": a.get("action_date"),
+                    "undated": a.get("x_accord_undated") is True,
                     "authorities": sorted({s.get("authority", "") for s in a.get("sanctions") or []} - {""}),
                     "legal_basis": a.get("legal_basis", []),
                     "description": a.get("description"),

@@ -367,7 +367,8 @@ def registry_objects(galaxy: Galaxy | None = None) -> list[dict[str, Any]]:
                 vuln["description"] = f"Exploited as part of {ex['name']}."
             if vuln not in out:
                 out.append(vuln)
-            out.append(relationship("exploits", pid, vid, stamp, f"{name} used {ex['cve']} ({ex['ref']})"))
+            why = f"{name} used {ex['cve']} ({ex['ref']})"
+            out.append(relationship("exploits", pid, vid, stamp, why, _site_refs([ex["ref"]])))
     groups = target_groups()
     for key in sorted({k for f in data["files"] for k in f.get("targeted", [])}):
         if key not in groups:
@@ -423,7 +424,7 @@ def registry_objects(galaxy: Galaxy | None = None) -> list[dict[str, Any]]:
             "extensions": {DISRUPTION_EXTENSION_ID: {"extension_type": "new-sdo"}},
         }
         if ec.get("refs"):
-            action["external_references"] = _refs(ec["refs"], ec["authority"])
+            action["external_references"] = _site_refs(ec["refs"])
         out.append(action)
     return out
 
