@@ -93,10 +93,16 @@ class Hub:
         with self.engine.connect() as conn:
             return orgs.viewer_for(conn, org_name, source=source)
 
-    def authenticate(self, authorization: str | None, source: str = "api") -> Viewer:
+    def authenticate(self, authorization: str | None, source: str = "api", *, partner_ok: bool = False) -> Viewer:
+        """The viewer for an Authorization header. A partner hub's token is refused (403) unless the edge
+        says it serves partner hubs (``partner_ok``: TAXII, where collections decide what they may read)."""
         email, token = tokens.parse_authorization(authorization)
         with self.engine.connect() as conn:
-            return tokens.authenticate(conn, token or "", email=email, source=source, touch=self._record_token_use)
+            viewer = tokens.authenticate(conn, token or "", email=email, source=source, touch=self._record_token_use)
+        if viewer.partner and not partner_ok:
+            raise PermissionDenied(f"{viewer.email} is a user of partner hub {viewer.org_name}: partner hubs may only "
+                                   "read federation collections over TAXII (/taxii2/)")  # fmt: skip
+        return viewer
 
     def _record_token_use(self, token_pk: int, at: datetime) -> None:
         """Best effort: a long ingest holding SQLite's write lock must not make sign-in wait or fail."""
@@ -114,9 +120,10 @@ class Hub:
 
     # -- organisations, users, tokens, groups ---------------------------------------------------
 
-    def add_org(self, actor: Viewer, name: str, sector: str, country: str) -> dict[str, Any]:
+    def add_org(self, actor: Viewer, name: str, sector: str, country: str, kind: str = orgs.MEMBER) -> dict[str, Any]:
+        """A member organisation, or (``kind="partner-hub"``) the organisation standing for a partner hub."""
         with self.engine.begin() as conn:
-            org = orgs.create(conn, actor, name, sector, country)
+            org = orgs.create(conn, actor, name, sector, country, kind)
             identity = org.pop("identity")
             as_org = Viewer(org_pk=org["pk"], org_name=org["name"], org_identity=org["identity_id"], operator=True,
                             source=actor.source)  # fmt: skip
@@ -127,7 +134,8 @@ class Hub:
             if result.rejected:
                 raise InvalidInput(f"could not store the organisation's identity: {result.errors[0].reason}")
             audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="org.add", target=org["name"],
-                         source=actor.source, detail={"sector": sector, "country": org["country"]})  # fmt: skip
+                         source=actor.source, detail={"sector": sector, "country": org["country"],
+                                                      "kind": kind})  # fmt: skip
         return org
 
     def list_orgs(self, actor: Viewer) -> list[dict[str, Any]]:
@@ -135,7 +143,7 @@ class Hub:
             raise PermissionDenied("sign in to list organisations")
         with self.engine.connect() as conn:
             return [
-                {k: r[k] for k in ("name", "identity_id", "sector", "country", "created_at")}
+                {k: r[k] for k in ("name", "identity_id", "sector", "country", "kind", "created_at")}
                 for r in orgs.list_all(conn)
             ]
 
@@ -381,7 +389,9 @@ class Hub:
 
     def authenticate_token(self, token: str, source: str = "web") -> tuple[Viewer, str]:
         """The viewer for an API token, and the stamp a session keeps (the token's stored hash)."""
-        viewer = self.authenticate(f"Bearer {token.strip()}", source)
+        viewer = self.authenticate(f"Bearer {token.strip()}", source, partner_ok=True)
+        if viewer.partner:
+            raise AuthenticationFailed(users.PARTNER_NO_SIGN_IN.format(email=viewer.email, org=viewer.org_name))
         return viewer, tokens._hash(token.strip())
 
     def session_viewer(self, user_pk: int, method: str, stamp: str, source: str = "web") -> Viewer:
@@ -608,8 +618,8 @@ class Hub:
             cid = str(uuid.uuid4())
             colls.insert(
                 conn, collection_id=cid, title=title, description=description, scope=spec.kind, group_pk=group_pk,
-                readers_all=readers_kind == "all", reader_org_pks=[orgs.get(conn, n)["pk"] for n in reader_names],
-                writers=writers_kind, writer_org_pks=[orgs.get(conn, n)["pk"] for n in writer_names],
+                readers_all=readers_kind == "all", reader_org_pks=rules.org_pks(conn, reader_names, writers=False),
+                writers=writers_kind, writer_org_pks=rules.org_pks(conn, writer_names, writers=True),
                 write_audience=audience, created_at=now(), feed_name=spec.feed,
             )  # fmt: skip
             out = rules.describe(colls.get(conn, cid) or {})
@@ -1014,7 +1024,7 @@ class Hub:
         if viewer.public:
             raise AuthenticationFailed("sign in to list the helplines")
         with self.engine.connect() as conn:
-            rows = orgs.list_all(conn)
+            rows = orgs.list_all(conn, kind=orgs.MEMBER)  # a partner hub is no helpline
         idents = self.lookup(viewer, [r["identity_id"] for r in rows])
         return spyware_helplines.select(rows, idents)
 

@@ -73,20 +73,29 @@ def objs_items(objs: list[dict[str, Any]]) -> list[Any]:
 
 
 def setup_partner(hub: Hub, name: str, partners: list[str]) -> Partner:
-    """``name`` hub: member org ``NAME CERT``; one org per partner hub (``Hub X``) with a reader token."""
+    """``name`` hub: member org ``NAME CERT``; one partner hub (``Hub X``, registered as a partner hub as
+    ``accord partner add`` does) per partner, with a reader and its token."""
+    from accord.federation import partners as partner_hubs
+
     op = hub.viewer_as(None)
     member = f"{name} CERT"
     hub.add_org(op, member, "government-national", "GB")
     hub.add_user(op, f"analyst@{name.lower()}.example", member, "analyst")
     tokens = {}
     for p in partners:
-        org = f"Hub {p}"
-        hub.add_org(op, org, "government-national", "FR")
         email = f"pull@{p.lower()}.partner.example"
-        hub.add_user(op, email, org, "reader")
-        tokens[p] = (email, hub.create_token(op, email)["token"])
+        out = partner_hubs.add(hub, op, f"Hub {p}", "FR", user=email)
+        assert out["kind"] == "partner-hub" and out["user"] == email
+        tokens[p] = (email, out["token"])
     coll = hub.add_collection(op, "Federation", scope="federation")["id"]
     return Partner(hub, member, coll, tokens)
+
+
+def add_partner_org(hub: Hub, name: str, country: str = "GB") -> None:
+    """The organisation standing for a partner hub on the pulling side (what its feed acts as)."""
+    from accord.federation import partners as partner_hubs
+
+    partner_hubs.add(hub, hub.viewer_as(None), name, country)
 
 
 def sqlite_hub_at(path: Path) -> Hub:

@@ -1,34 +1,56 @@
-"""What a federation collection hands partner hubs: only what may leave the hub, ends included."""
+"""What a federation collection hands out: only what may leave the hub, ends included — to a member
+reading it (the scope's rule) and to a partner hub's token (the visibility rule for partner viewers)."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from accord.api.app import create_app
 from accord.hub import Hub
+from accord.stix.timestamps import now
+from accord.store.schema import object_grant, stix_object
 from accord.taxii.media import TAXII_MEDIA_TYPE
 from helpers import indicator, malware, relationship
 
 from .conftest import setup_partner
 
 
+def _force_grant(hub: Hub, stix_id: str, audience: str) -> None:
+    """A grant the core never makes (a bug, a hand-edited database)."""
+    with hub.engine.begin() as conn:
+        pk = conn.execute(select(stix_object.c.pk).where(stix_object.c.stix_id == stix_id)).scalar_one()
+        conn.execute(object_grant.insert().values(object_pk=pk, org_pk=None, audience=audience, via="test",
+                                                  granted_at=now()))  # fmt: skip
+
+
 def test_relationships_leave_only_with_their_ends(hub: Hub) -> None:
     here = setup_partner(hub, "A", ["B"])
     op = hub.viewer_as(None)
-    hub.add_group(op, "inner", here.member, ["Hub B"])  # the partner org sees the RED object here
+    hub.add_org(op, "Reader", "financial-services", "GB")
+    hub.add_user(op, "reader@reader.example", "Reader", "reader")
+    hub.add_group(op, "inner", here.member, ["Reader"])  # the member reader sees the RED object here
     ind = indicator("fed-c2.example", level="green")
     hidden = malware("InnerOnly", level="red")
+    forced = malware("ForcedRed", level="red")
+    amber = malware("CommunityOnly", level="amber")
     shared = malware("SharedFamily", level="green")
     here.publish([ind, shared])
     here.publish([hidden], audience="group:inner")
-    to_hidden = relationship(ind["id"], hidden["id"], level="green")
-    to_shared = relationship(ind["id"], shared["id"], level="green")
-    here.publish([to_hidden, to_shared])
-    email, token = here.tokens["B"]
+    here.publish([forced], audience="org")
+    here.publish([amber], audience="community")
+    _force_grant(hub, forced["id"], "federation")
+    rels = {name: relationship(ind["id"], target["id"], level="green")
+            for name, target in (("hidden", hidden), ("forced", forced), ("amber", amber), ("shared", shared))}  # fmt: skip
+    here.publish(list(rels.values()))
+    _, partner_token = here.tokens["B"]
+    member_token = hub.create_token(op, "reader@reader.example")["token"]
     client = TestClient(create_app(hub))
-    r = client.get(f"/taxii2/api/collections/{here.collection}/objects/",
-                   headers={"Accept": TAXII_MEDIA_TYPE, "Authorization": f"Bearer {token}"})  # fmt: skip
-    assert r.status_code == 200, r.text
-    ids = {o["id"] for o in r.json().get("objects", [])}
-    assert {ind["id"], shared["id"], to_shared["id"]} <= ids
-    assert hidden["id"] not in ids and to_hidden["id"] not in ids
+    for who, token in (("member", member_token), ("partner", partner_token)):
+        r = client.get(f"/taxii2/api/collections/{here.collection}/objects/",
+                       headers={"Accept": TAXII_MEDIA_TYPE, "Authorization": f"Bearer {token}"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        ids = {o["id"] for o in r.json().get("objects", [])}
+        assert {ind["id"], shared["id"], rels["shared"]["id"]} <= ids, who
+        for gone in (hidden, forced, amber, rels["hidden"], rels["forced"], rels["amber"]):
+            assert gone["id"] not in ids, (who, gone.get("name") or gone["id"])

@@ -15,7 +15,7 @@ from accord.errors import AccordError
 from accord.hub import Hub
 from helpers import community, indicator
 
-from .conftest import Partner, served_in_thread, setup_partner, sqlite_hub_at
+from .conftest import Partner, add_partner_org, served_in_thread, setup_partner, sqlite_hub_at
 
 runner = CliRunner()
 URL = "/api/v1/feeds"
@@ -46,7 +46,7 @@ def test_cli_add_list_pull_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     db = tmp_path / "b.db"
     monkeypatch.setenv("ACCORD_DATABASE_URL", f"sqlite:///{db}")
     hub = sqlite_hub_at(db)
-    hub.add_org(hub.viewer_as(None), "Hub A", "government-national", "GB")
+    add_partner_org(hub, "Hub A")
     email, token = source.tokens["B"]
     code, out, err = run("feed", "add", "from-a", "--url", source.discovery, "--collection", source.collection,
                          "--user", email, "--password", token, "--as", "Hub A", "--audience", "community",
@@ -89,7 +89,7 @@ def test_cli_add_list_pull_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_rest_is_for_hub_admins(hub: Hub, source: Partner) -> None:
     community(hub)
     op = hub.viewer_as(None)
-    hub.add_org(op, "Hub A", "government-national", "GB")
+    add_partner_org(hub, "Hub A")
     admin = {"Authorization": f"Bearer {hub.create_token(op, 'admin@ncc.example')['token']}"}
     analyst = {"Authorization": f"Bearer {hub.create_token(op, 'analyst@bank.example')['token']}"}
     client = TestClient(create_app(hub))

@@ -23,7 +23,7 @@ from accord.stix.timestamps import now
 from accord.store.schema import federation_feed, object_grant, stix_object
 from helpers import indicator, items
 
-from .conftest import Partner, served_in_thread, setup_partner, sqlite_hub_at
+from .conftest import Partner, add_partner_org, served_in_thread, setup_partner, sqlite_hub_at
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def source(tmp_path: Path) -> Iterator[Partner]:
 def pulling_hub(hub: Hub) -> Hub:
     op = hub.viewer_as(None)
     hub.add_org(op, "B CERT", "government-national", "DE")
-    hub.add_org(op, "Hub A", "government-national", "GB")
+    add_partner_org(hub, "Hub A")
     return hub
 
 
@@ -95,15 +95,20 @@ def test_pull_keeps_creator_markings_and_records_provenance(hub: Hub, source: Pa
 
 
 def test_audience_is_capped_by_tlp_not_refused(hub: Hub, source: Partner) -> None:
-    """A feed asking for 'public' gets it for CLEAR objects and the widest the TLP allows for the rest."""
+    """A feed asking for 'public' gets it for CLEAR objects and the widest the TLP allows for the rest.
+
+    AMBER comes only through a member's account on the source (a partner hub's token is never handed
+    AMBER): here the source's own analyst reads an 'all' collection for this hub."""
     target = pulling_hub(hub)
     op = source.hub.viewer_as(None)
-    everything = source.hub.add_collection(op, "All that Hub B may see", readers="Hub B")["id"]
+    everything = source.hub.add_collection(op, "All that A CERT may see", readers="A CERT")["id"]
     green, clear = indicator("g.example", level="green"), indicator("c.example", level="clear")
     amber = indicator("a.example", level="amber")
     source.publish([green, clear])
     source.publish([amber], audience="community")
-    add_feed(target, source, collection=everything, audience="public")
+    member_token = source.hub.create_token(op, "analyst@a.example")["token"]
+    add_feed(target, source, collection=everything, audience="public", user="analyst@a.example",
+             password=member_token)  # fmt: skip
     report = target.pull_feed(target.viewer_as(None), "from-a")
     assert report["error"] is None and report["rejected"] == 0, report
     got = {o["id"]: {g.audience for g in grants_of(target, o["id"])} for o in (green, clear, amber)}
@@ -329,7 +334,8 @@ def test_federation_collection_never_serves_red_or_amber_strict_whatever_the_gra
 
     op = hub.viewer_as(None)
     hub.add_org(op, "Member", "government-national", "GB")
-    hub.add_org(op, "Hub B", "government-national", "FR")
+    hub.add_org(op, "Reader", "government-national", "GB")
+    add_partner_org(hub, "Hub B", "FR")
     objs = {level: indicator(f"{level}.example", level=level) for level in ("green", "amber+strict", "red")}
     hub.ingest(hub.viewer_as("Member"), items(objs["green"]), hub.options(audience="federation"))
     hub.ingest(hub.viewer_as("Member"), items(objs["amber+strict"], objs["red"]), hub.options(audience="org"))
@@ -341,9 +347,12 @@ def test_federation_collection_never_serves_red_or_amber_strict_whatever_the_gra
                                                       granted_at=now()))  # fmt: skip
     coll = hub.add_collection(op, "Federation", scope="federation")
     assert coll["write_audience"] == "federation"
-    served = {r["stix_id"] for r in hub.taxii_objects(hub.viewer_as("Hub B"), coll["id"], Selection(), 100).rows}
-    assert objs["green"]["id"] in served
-    assert objs["red"]["id"] not in served and objs["amber+strict"]["id"] not in served
+    # The scope's own rule holds for a member reading the collection, and the partner viewer's rule too.
+    for reader in ("Reader", "Hub B"):
+        served = {r["stix_id"] for r in hub.taxii_objects(hub.viewer_as(reader), coll["id"], Selection(), 100).rows}
+        assert objs["green"]["id"] in served, reader
+        assert objs["red"]["id"] not in served and objs["amber+strict"]["id"] not in served, reader
+    assert hub.viewer_as("Hub B").partner
     with pytest.raises(InvalidInput, match="federation"):
         hub.add_collection(op, "Bad", scope="federation", write_audience="community")
 

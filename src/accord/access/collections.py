@@ -13,9 +13,14 @@ collection's scope:
 - ``feed:NAME``: what that feed brought in (read-only; never TLP:RED or AMBER+STRICT).
 
 Readers are ``all`` (every signed-in organisation) or named organisations; writers are ``none``,
-``all`` or named organisations, and must hold the analyst role or above. Objects written through a
-collection get its write audience (by default the audience its scope stands for), which ingest caps by
-TLP exactly as for every other path.
+``all`` or named organisations, and must hold the analyst role or above.
+
+A partner hub's token (``Viewer.partner``) reads only collections of scope ``federation`` it is a
+reader of, and public ones; it never writes (hubs federate by pulling: a hub that wants a partner's
+intelligence defines a feed on the partner's federation collection). Partner hubs are never writers.
+
+Objects written through a collection get its write audience (by default the audience its scope
+stands for), which ingest caps by TLP exactly as for every other path.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
+from accord.access import orgs
 from accord.access.audience import FEDERATION, GROUP, ORG, PUBLIC, Audience, parse_audience
 from accord.access.viewer import Viewer
 from accord.errors import AuthenticationFailed, InvalidInput, PermissionDenied
@@ -120,6 +128,22 @@ def check_write_audience(scope: ScopeSpec, audience: str | None) -> str | None:
     return str(parsed)
 
 
+#: The scopes a partner hub's token may read.
+PARTNER_SCOPES = (SCOPE_FEDERATION, SCOPE_PUBLIC)
+
+
+def org_pks(conn: Connection, names: list[str], *, writers: bool) -> list[int]:
+    """The organisations named in ``--readers`` / ``--writers``; partner hubs never write."""
+    out = []
+    for name in names:
+        org = orgs.get(conn, name)
+        if writers:
+            orgs.check_member(org, "partner hubs never write into collections (a hub takes a partner's "
+                                   "intelligence by pulling it with a feed)")  # fmt: skip
+        out.append(org["pk"])
+    return out
+
+
 def check_manage(actor: Viewer) -> None:
     """Collections are hub configuration: only the operator or a hub admin manages them."""
     if not actor.is_hub_admin:
@@ -135,6 +159,8 @@ def can_read(viewer: Viewer, coll: dict[str, Any]) -> bool:
     if viewer.public:
         return coll["scope"] == SCOPE_PUBLIC and coll["readers_all"]
     if viewer.org_pk is None:
+        return False
+    if viewer.partner and coll["scope"] not in PARTNER_SCOPES:
         return False
     if coll["scope"] == SCOPE_GROUP and coll["group_pk"] not in viewer.group_pks:
         return False
@@ -163,11 +189,21 @@ def _refuse(viewer: Viewer, message: str) -> None:
 def check_read(viewer: Viewer, coll: dict[str, Any]) -> None:
     """Raise unless the viewer may read the collection (401 for anonymous callers, else 403)."""
     if not can_read(viewer, coll):
-        _refuse(viewer, f"you may not read collection {coll['id']}")
+        _refuse(viewer, f"you may not read collection {coll['id']}{_partner_why(viewer, coll)}")
+
+
+def _partner_why(viewer: Viewer, coll: dict[str, Any]) -> str:
+    if not viewer.partner:
+        return ""
+    return (f" (a partner hub's token, here {viewer.org_name}'s, reads only the federation collections it is "
+            f"a reader of and public ones; this one has scope {coll['scope']})")  # fmt: skip
 
 
 def check_write(viewer: Viewer, coll: dict[str, Any]) -> None:
     if not can_write(viewer, coll):
+        if viewer.partner:
+            _refuse(viewer, f"you may not write to collection {coll['id']}: partner hubs never write into this "
+                            "hub's collections; this hub pulls what a partner shares through a feed")  # fmt: skip
         why = ""
         if viewer.user_pk is not None and not viewer.has_role("analyst") and coll["writers"] != WRITERS_NONE:
             why = f" ({viewer.email} is a {viewer.role}; writing needs the analyst role or above)"
@@ -177,7 +213,7 @@ def check_write(viewer: Viewer, coll: dict[str, Any]) -> None:
 def check_known(viewer: Viewer, coll: dict[str, Any]) -> None:
     """The collection's description may be shown to whoever may read or write it."""
     if not (can_read(viewer, coll) or can_write(viewer, coll)):
-        _refuse(viewer, f"you may not use collection {coll['id']}")
+        _refuse(viewer, f"you may not use collection {coll['id']}{_partner_why(viewer, coll)}")
 
 
 def scope_for(viewer: Viewer, coll: dict[str, Any]) -> Scope:

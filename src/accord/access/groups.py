@@ -56,7 +56,11 @@ def create(
             description=description, created_at=now(),
         )
     ).inserted_primary_key[0]  # fmt: skip
-    member_pks = {owner_org["pk"]} | {orgs.get(conn, m)["pk"] for m in (members or [])}
+    member_orgs = [owner_org] + [orgs.get(conn, m) for m in (members or [])]
+    for org in member_orgs:
+        orgs.check_member(org, "partner hubs are never members of a sharing group (share with them through a "
+                               "federation collection)")  # fmt: skip
+    member_pks = {org["pk"] for org in member_orgs}
     conn.execute(group_member.insert(), [{"group_pk": pk, "org_pk": m} for m in sorted(member_pks)])
     return {"pk": pk, "name": name, "owner": owner_org["name"], "members": len(member_pks)}
 
@@ -65,6 +69,8 @@ def add_member(conn: Connection, actor: Viewer, name: str, org_name: str) -> dic
     group = get(conn, name)
     _check_manage(actor, group["owner_org_pk"])
     org = orgs.get(conn, org_name)
+    orgs.check_member(org, "partner hubs are never members of a sharing group (share with them through a "
+                           "federation collection)")  # fmt: skip
     exists = conn.execute(
         select(group_member).where(group_member.c.group_pk == group["pk"], group_member.c.org_pk == org["pk"])
     ).first()

@@ -1,4 +1,11 @@
-"""Member organisations: each is a STIX identity (identity_class organization) with sector and country."""
+"""Organisations: each is a STIX identity (identity_class organization) with sector and country.
+
+An organisation is of one of two kinds: a ``member`` of this hub's community, or a ``partner-hub``
+standing for a federated hub. A partner hub's users are readers whose tokens read federation
+collections over TAXII and nothing else (``accord.access.collections``); they are never part of the
+community, of a sharing group, or of any audience but ``federation`` and ``public``
+(``accord.access.visibility``).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,19 @@ SECTORS: tuple[str, ...] = (
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 #: Fixed namespace so an organisation's identity id follows from its name on every hub.
 ORG_NAMESPACE = uuid.UUID("8a1c6e0e-6f2b-4f57-9a43-5d0b1c2e7f10")
+MEMBER, PARTNER_HUB = "member", "partner-hub"
+KINDS: tuple[str, ...] = (MEMBER, PARTNER_HUB)
+
+
+def is_partner(org: dict[str, Any]) -> bool:
+    """True for an organisation that stands for a partner hub."""
+    return org.get("kind") == PARTNER_HUB
+
+
+def check_member(org: dict[str, Any], what: str) -> None:
+    """Refuse a partner hub where only a member organisation makes sense (``what`` says where)."""
+    if is_partner(org):
+        raise InvalidInput(f"{org['name']!r} is a partner hub, not a member organisation: {what}")
 
 
 def identity_id_for(name: str) -> str:
@@ -61,17 +81,21 @@ def identity_object(name: str, sector: str, country: str, identity_id: str, crea
     }
 
 
-def create(conn: Connection, actor: Viewer, name: str, sector: str, country: str) -> dict[str, Any]:
+def create(conn: Connection, actor: Viewer, name: str, sector: str, country: str, kind: str = MEMBER) -> dict[str, Any]:
     """Insert the organisation row; returns it with the identity object the caller must ingest."""
     if not actor.is_hub_admin:
         raise PermissionDenied("only a hub admin may add organisations")
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown organisation kind {kind!r}; use {' or '.join(KINDS)}")
     name, sector, country = validate(name, sector, country)
     if conn.execute(select(organisation.c.pk).where(organisation.c.name == name)).first():
         raise AlreadyExists(f"organisation {name!r} already exists")
     at = now()
     ident = identity_id_for(name)
     pk = conn.execute(
-        organisation.insert().values(name=name, identity_id=ident, sector=sector, country=country, created_at=at)
+        organisation.insert().values(
+            name=name, identity_id=ident, sector=sector, country=country, kind=kind, created_at=at
+        )
     ).inserted_primary_key[0]
     return {
         "pk": pk,
@@ -79,6 +103,7 @@ def create(conn: Connection, actor: Viewer, name: str, sector: str, country: str
         "identity_id": ident,
         "sector": sector,
         "country": country,
+        "kind": kind,
         "identity": identity_object(name, sector, country, ident, format_stix(at)),
     }
 
@@ -98,8 +123,12 @@ def get_by_pk(conn: Connection, pk: int) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def list_all(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in conn.execute(select(organisation).order_by(organisation.c.name))]
+def list_all(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every organisation by name (``kind``: only members, or only partner hubs)."""
+    q = select(organisation).order_by(organisation.c.name)
+    if kind is not None:
+        q = q.where(organisation.c.kind == kind)
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def member_identity_ids(conn: Connection) -> dict[str, int]:
@@ -113,13 +142,17 @@ def group_pks_of(conn: Connection, org_pk: int) -> frozenset[int]:
 
 
 def viewer_for(conn: Connection, name: str, *, operator: bool = True, source: str = "cli") -> Viewer:
-    """The operator acting as (and seeing exactly what is visible to) one organisation."""
+    """The operator acting as (and seeing exactly what is visible to) one organisation.
+
+    For a partner hub that is what the partner's token would be handed: a partner viewer."""
     org = get(conn, name)
+    partner = is_partner(org)
     return Viewer(
         org_pk=org["pk"],
         org_name=org["name"],
         org_identity=org["identity_id"],
-        group_pks=group_pks_of(conn, org["pk"]),
+        group_pks=frozenset() if partner else group_pks_of(conn, org["pk"]),
         operator=operator,
+        partner=partner,
         source=source,
     )

@@ -94,6 +94,9 @@ def authenticate(
 ) -> Viewer:
     """The viewer a bearer token (or HTTP Basic user + token) stands for.
 
+    A token of a partner hub's user gives a partner viewer; the edges other than TAXII refuse it
+    (``Hub.authenticate``).
+
     ``touch(token_pk, when)`` records use (at most once a minute per token); it runs outside the read.
     """
     if not token:
@@ -102,7 +105,7 @@ def authenticate(
         select(api_token.c.pk, api_token.c.expires_at, api_token.c.revoked_at, api_token.c.last_used_at,
                app_user.c.pk.label("user_pk"), app_user.c.email, app_user.c.role, app_user.c.disabled,
                organisation.c.pk.label("org_pk"), organisation.c.name.label("org_name"),
-               organisation.c.identity_id)
+               organisation.c.identity_id, organisation.c.kind.label("org_kind"))
         .join(app_user, app_user.c.pk == api_token.c.user_pk)
         .join(organisation, organisation.c.pk == app_user.c.org_pk)
         .where(api_token.c.token_hash == _hash(token))
@@ -118,6 +121,7 @@ def authenticate(
         raise AuthenticationFailed("the user is disabled")
     if touch is not None and (row.last_used_at is None or at - row.last_used_at > _TOUCH_EVERY):
         touch(row.pk, at)
+    partner = row.org_kind == orgs.PARTNER_HUB
     return Viewer(
         org_pk=row.org_pk,
         org_name=row.org_name,
@@ -125,7 +129,8 @@ def authenticate(
         user_pk=row.user_pk,
         email=row.email,
         role=row.role,
-        group_pks=orgs.group_pks_of(conn, row.org_pk),
+        group_pks=frozenset() if partner else orgs.group_pks_of(conn, row.org_pk),
+        partner=partner,
         source=source,
     )
 

@@ -33,6 +33,16 @@ def check_can_manage(actor: Viewer, org_pk: int, role: str | None = None) -> Non
         raise PermissionDenied(f"an org-admin may not grant the role {role!r}, which is above their own")
 
 
+def check_new_email(conn: Connection, email: str) -> str:
+    """The e-mail address, normalised, if it is one and no user has it yet."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput(f"{email!r} is not an e-mail address")
+    if conn.execute(select(app_user.c.pk).where(app_user.c.email == email)).first():
+        raise AlreadyExists(f"a user with e-mail {email!r} already exists")
+    return email
+
+
 def create(
     conn: Connection, actor: Viewer, email: str, org_name: str, role: str, name: str | None = None
 ) -> dict[str, Any]:
@@ -43,6 +53,9 @@ def create(
         raise InvalidInput(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
     org = orgs.get(conn, org_name)
     check_can_manage(actor, org["pk"], role)
+    if orgs.is_partner(org) and role != "reader":
+        raise InvalidInput(f"{org['name']!r} is a partner hub: its users read federation collections and nothing "
+                           f"else, so their role is 'reader', not {role!r}")  # fmt: skip
     if conn.execute(select(app_user.c.pk).where(app_user.c.email == email)).first():
         raise AlreadyExists(f"a user with e-mail {email!r} already exists")
     pk = conn.execute(
@@ -121,10 +134,15 @@ def password_stamp(password_hash: str) -> str:
 def _viewer_row(conn: Connection, where: Any) -> Any:
     return conn.execute(
         select(app_user.c.pk, app_user.c.email, app_user.c.role, app_user.c.disabled, app_user.c.password_hash,
-               organisation.c.pk.label("org_pk"), organisation.c.name.label("org_name"), organisation.c.identity_id)
+               organisation.c.pk.label("org_pk"), organisation.c.name.label("org_name"), organisation.c.identity_id,
+               organisation.c.kind.label("org_kind"))
         .join(organisation, organisation.c.pk == app_user.c.org_pk)
         .where(where)
     ).first()  # fmt: skip
+
+
+PARTNER_NO_SIGN_IN = ("{email} is a user of partner hub {org}: partner hubs read federation collections over "
+                      "TAXII (/taxii2/) and cannot sign in to the web interface")  # fmt: skip
 
 
 def _viewer(conn: Connection, row: Any, source: str) -> Viewer:
@@ -145,6 +163,8 @@ def verify_password(conn: Connection, email: str, password: str, source: str = "
         raise AuthenticationFailed("the e-mail address or the password is not right")
     if row.disabled:
         raise AuthenticationFailed("the user is disabled")
+    if row.org_kind == orgs.PARTNER_HUB:
+        raise AuthenticationFailed(PARTNER_NO_SIGN_IN.format(email=row.email, org=row.org_name))
     return _viewer(conn, row, source), password_stamp(row.password_hash)
 
 
@@ -157,6 +177,8 @@ def session_viewer(conn: Connection, user_pk: int, method: str, stamp: str, sour
     row = _viewer_row(conn, app_user.c.pk == user_pk)
     if row is None or row.disabled:
         raise AuthenticationFailed("the session's user no longer exists or is disabled; sign in again")
+    if row.org_kind == orgs.PARTNER_HUB:
+        raise AuthenticationFailed(PARTNER_NO_SIGN_IN.format(email=row.email, org=row.org_name))
     if method == "password":
         if not row.password_hash or not hmac.compare_digest(password_stamp(row.password_hash), stamp):
             raise AuthenticationFailed("the password has changed since you signed in; sign in again")

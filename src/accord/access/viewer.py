@@ -18,7 +18,11 @@ class Viewer:
 
     ``org_pk`` decides what is visible. ``operator`` marks the hub operator at the CLI: with an
     organisation it acts on that organisation's behalf (and sees exactly what its members see);
-    without one it sees the whole hub. ``public`` is an anonymous reader; ``partner`` a federated hub.
+    without one it sees the whole hub. ``public`` is an anonymous reader. ``partner`` is a federated
+    hub (a user of an organisation of kind ``partner-hub``): ``org_pk`` then names the organisation
+    standing for it (so a federation collection never hands it back what it fed in), but it sees only
+    what is shared with the federation or the public, never its organisation's own grants, a group's
+    or the community's, and it writes nothing.
     """
 
     org_pk: int | None = None
@@ -41,7 +45,7 @@ class Viewer:
         if self.operator:
             return f"operator (as {self.org_name})" if self.org_name else "operator"
         if self.partner:
-            return "partner-hub"
+            return f"partner hub {self.org_name}" if self.org_name else "partner hub"
         return "anonymous"
 
     def has_role(self, role: str) -> bool:

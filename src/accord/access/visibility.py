@@ -4,6 +4,18 @@ An object version is visible when some grant on it reaches the viewer (the viewe
 organisation brought it in; or its audience is a group the viewer's organisation belongs to; or
 the community, federation or public, as far as the viewer is entitled). Relationships and
 sightings are visible only when every object they point at that the hub holds is visible too.
+
+Who is reached by what:
+
+- a member organisation's viewer: its own grants, its groups', the community's, the federation's and
+  the public's;
+- a partner hub (``Viewer.partner``): only grants to the federation or the public, and only on TLP:CLEAR
+  and TLP:GREEN versions — never its organisation's own grants, a group's or the community's, and never
+  AMBER, AMBER+STRICT or RED whatever a grant says (TLP 2.0: AMBER stays within the community);
+- the public (no credentials): only grants to the public on TLP:CLEAR versions.
+
+The TLP condition is part of "a grant reaches the viewer", so a relationship or sighting pointing at a
+held object that may not leave the hub is hidden from partner hubs too.
 """
 
 from __future__ import annotations
@@ -16,9 +28,14 @@ from sqlalchemy.sql.expression import FromClause
 
 from accord.access.audience import COMMUNITY, FEDERATION, GROUP, PUBLIC
 from accord.access.viewer import Viewer
+from accord.stix import tlp
 from accord.store.schema import object_grant, object_ref, stix_object
 
 _MEMBER_AUDIENCES = (COMMUNITY, FEDERATION, PUBLIC)
+#: What may leave the hub at all: TLP 2.0 keeps AMBER within the community, RED and AMBER+STRICT with
+#: named recipients.
+FEDERATABLE_TLPS: tuple[str, ...] = (tlp.CLEAR, tlp.GREEN)
+PUBLIC_TLPS: tuple[str, ...] = (tlp.CLEAR,)
 #: Types whose visibility also depends on the objects they point at (see ingest.DEPENDENCY_REFS).
 DERIVED_TYPES = ("relationship", "sighting")
 
@@ -31,6 +48,8 @@ class Visibility:
     org_pk: int | None
     group_pks: frozenset[int]
     audiences: tuple[str, ...]
+    #: When not empty, only versions of these TLP levels are visible, whatever the grants say.
+    tlps: tuple[str, ...] = ()
 
     def grant_reaches(self, grant: FromClause) -> ColumnElement[bool]:
         """SQL: this grant row reaches the viewer."""
@@ -46,8 +65,10 @@ class Visibility:
         return or_(*terms) if terms else false()
 
     def granted(self, obj: FromClause) -> ColumnElement[bool]:
+        """SQL: some grant on the version row ``obj`` reaches the viewer (and its TLP may reach them)."""
         g = object_grant.alias()
-        return exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, self.grant_reaches(g)))
+        reached = exists(select(g.c.pk).where(g.c.object_pk == obj.c.pk, self.grant_reaches(g)))
+        return and_(obj.c.tlp.in_(self.tlps), reached) if self.tlps else reached
 
     def clause(self, obj: FromClause | None = None) -> ColumnElement[bool]:
         """SQL: the object version row ``obj`` (default: ``stix_object``) is visible."""
@@ -82,9 +103,10 @@ def visible(viewer: Viewer) -> Visibility:
     if viewer.operator and viewer.org_pk is None:
         return Visibility(True, None, frozenset(), ())
     if viewer.public:
-        return Visibility(False, None, frozenset(), (PUBLIC,))
+        return Visibility(False, None, frozenset(), (PUBLIC,), PUBLIC_TLPS)
     if viewer.partner:
-        return Visibility(False, None, frozenset(), (FEDERATION, PUBLIC))
+        # Never the partner organisation's own grants (what its feeds brought in), nor groups or community.
+        return Visibility(False, None, frozenset(), (FEDERATION, PUBLIC), FEDERATABLE_TLPS)
     if viewer.org_pk is None:
         return Visibility(False, None, frozenset(), ())
     return Visibility(False, viewer.org_pk, viewer.group_pks, _MEMBER_AUDIENCES)

@@ -1,5 +1,6 @@
-"""``/api/v1/feeds``: feeds this hub pulls, managed like ``accord feed`` (hub admins only), and the
-background puller that runs while the server runs.
+"""``/api/v1/feeds``: feeds this hub pulls, managed like ``accord feed`` (hub admins only), the background
+puller that runs while the server runs, and ``/api/v1/partners``: partner hubs registered here (like
+``accord partner``).
 
 The router's lifespan starts ``accord.federation.scheduler.FeedScheduler`` for the app's hub when the
 server starts (unless ``ACCORD_FEEDS=off``) and stops it when the server stops.
@@ -20,7 +21,7 @@ from accord.access.viewer import Viewer
 from accord.api.auth import hub_of, viewer
 from accord.api.objects import _json
 from accord.errors import InvalidInput
-from accord.federation import scheduler
+from accord.federation import partners, scheduler
 
 
 @asynccontextmanager
@@ -87,3 +88,27 @@ def pull_feed(request: Request, who: Who, name: str) -> Response:
 @router.delete("/feeds/{name}", summary="Remove a feed (hub admins; what it brought in stays)")
 def remove_feed(request: Request, who: Who, name: str) -> Response:
     return _json(hub_of(request).remove_feed(who, name))
+
+
+class PartnerIn(BaseModel):
+    """The options of ``accord partner add``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="the partner hub's name on this hub")
+    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. FR")
+    sector: str = Field(default=partners.DEFAULT_SECTOR, description="STIX industry sector, or cert, …")
+    user: str | None = Field(default=None, description="also add this reader and answer a token for it (once)")
+    token_days: int = Field(default=partners.DEFAULT_TOKEN_DAYS, description="that token's lifetime in days")
+
+
+@router.get("/partners", summary="Partner hubs registered here, with their users (hub admins)")
+def list_partners(request: Request, who: Who) -> Response:
+    return _json(partners.list_all(hub_of(request), who))
+
+
+@router.post("/partners", status_code=201, summary="Register a partner hub (hub admins); with user, a token once")
+def add_partner(request: Request, who: Who, body: PartnerIn) -> Response:
+    out = partners.add(hub_of(request), who, body.name, body.country, sector=body.sector, user=body.user,
+                       token_days=body.token_days)  # fmt: skip
+    return _json(out, 201)

@@ -1,4 +1,5 @@
-"""``accord feed add|list|pull|remove``: feeds this hub pulls from partner hubs (TAXII 2.1) and MISP feeds.
+"""``accord feed …``: feeds this hub pulls from partner hubs (TAXII 2.1) and MISP feeds; ``accord partner
+add|list``: partner hubs that pull from this hub.
 
 ``accord serve`` pulls each feed when it is due; ``accord feed pull`` pulls now.
 """
@@ -14,9 +15,54 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from accord.cli import output
 from accord.cli.main import JsonOpt, app, hub
 from accord.errors import InvalidInput
+from accord.federation import partners
 
 feed_app = typer.Typer(help="Feeds pulled from partner hubs (TAXII 2.1) and MISP feeds.", no_args_is_help=True)
 app.add_typer(feed_app, name="feed")
+partner_app = typer.Typer(help="Partner hubs that pull this hub's federation collections.", no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
+
+
+@partner_app.command("add")
+def partner_add(
+    name: str,
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code of the partner hub, e.g. FR.")],
+    sector: Annotated[str, typer.Option(help="Its sector (STIX industry sector, or cert, …).")] = (
+        partners.DEFAULT_SECTOR
+    ),
+    user: Annotated[
+        str | None, typer.Option(help="Also add this reader and print a token (shown once) for its operator.")
+    ] = None,
+    token_days: Annotated[int, typer.Option(help="Lifetime of that token in days.")] = partners.DEFAULT_TOKEN_DAYS,
+    json: JsonOpt = False,
+) -> None:
+    """Register a partner hub: its token reads federation collections over TAXII, and nothing else.
+
+    Example: accord partner add "Hub B" --country FR --user pull@hub-b.example
+    """
+    h = hub()
+    out = partners.add(h, h.viewer_as(None), name, country, sector=sector, user=user, token_days=token_days)
+    if json:
+        output.print_json(out)
+        return
+    output.line(f"added partner hub {out['name']} ({out['identity_id']})")
+    if out["token"]:
+        output.line(f"reader {out['user']}; token (shown once, give it to the partner's operator): {out['token']}")
+
+
+@partner_app.command("list")
+def partner_list(json: JsonOpt = False) -> None:
+    """List the partner hubs registered here, with their users.
+
+    Example: accord partner list --json
+    """
+    h = hub()
+    rows = partners.list_all(h, h.viewer_as(None))
+    if json:
+        output.print_json(rows)
+    else:
+        output.table([{**r, "users": ", ".join(r["users"])} for r in rows], ["name", "country", "users"],
+                     "Partner hubs")  # fmt: skip
 
 
 @feed_app.command("add")

@@ -79,7 +79,8 @@ async def _viewer(request: Request) -> Viewer:
     if not header:
         return Viewer(public=True, source="taxii anonymous")
     client = request.client.host if request.client else "unknown"
-    return await run_in_threadpool(_hub(request).authenticate, header, f"taxii {client}")
+    # Partner hubs' tokens are served here (only): collections decide what they may read.
+    return await run_in_threadpool(_hub(request).authenticate, header, f"taxii {client}", partner_ok=True)
 
 
 def _root_url(request: Request) -> str:
