@@ -101,20 +101,20 @@ class _Candidate:
     hint: str | None = None  # the producer's audience kind (a MISP distribution), used without --audience
 
 
+_TEXT_PROPS = ("name", "value", "abstract", "content", "description", "pattern", "relationship_type",
+               "x_accord_country")  # fmt: skip
+_TEXT_LISTS = ("aliases", "x_mitre_aliases", "labels", "indicator_types", "malware_types", "sectors")
+
+
 def _search_text(obj: dict[str, Any]) -> str:
-    parts: list[str] = []
-    for prop in ("name", "value", "abstract", "content", "description", "pattern", "relationship_type",
-                 "x_accord_country"):
-        v = obj.get(prop)
-        if isinstance(v, str):
-            parts.append(v)
-    for prop in ("aliases", "x_mitre_aliases", "labels", "indicator_types", "malware_types", "sectors"):
-        v = obj.get(prop)
-        if isinstance(v, list):
-            parts.extend(x for x in v if isinstance(x, str))
-    for ref in obj.get("external_references") or ():
-        if isinstance(ref, dict) and isinstance(ref.get("external_id"), str):
-            parts.append(ref["external_id"])
+    get = obj.get
+    parts = [v for v in map(get, _TEXT_PROPS) if type(v) is str]
+    for v in map(get, _TEXT_LISTS):
+        if v and type(v) is list:
+            parts.extend(x for x in v if type(x) is str)
+    refs = get("external_references")
+    if refs and type(refs) is list:
+        parts.extend(r["external_id"] for r in refs if type(r) is dict and type(r.get("external_id")) is str)
     return " ".join(parts).lower()[:SEARCH_TEXT_LIMIT]
 
 

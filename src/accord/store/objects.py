@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -103,12 +104,19 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return
     cols = list(rows[0].keys())
     sqlite = conn.dialect.name == "sqlite"
-    convert = [(c, _converter(table, c, sqlite)) for c in cols]
+    convert = [(i, f) for i, c in enumerate(cols) if (f := _converter(table, c, sqlite)) is not None]
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-    if not any(f for _, f in convert):
-        out = [tuple(row[c] for c in cols) for row in rows]
+    get = itemgetter(*cols)
+    if len(cols) == 1:
+        out: list[Any] = [(row[cols[0]],) for row in rows]
     else:
-        out = [tuple(row[c] if f is None else f(row[c]) for c, f in convert) for row in rows]
+        out = list(map(get, rows))
+    if convert:
+        for n, values in enumerate(out):
+            values = list(values)
+            for i, f in convert:
+                values[i] = f(values[i])
+            out[n] = values
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if sqlite:
