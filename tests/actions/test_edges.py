@@ -47,9 +47,9 @@ def test_cli_sanctions_impact_timeline(sqlite_hub: Hub, monkeypatch: pytest.Monk
     code, out = run("impact", "--by", "type", "--period", "year", "--as", "Uni", "--json")
     assert code == 0
     impact = orjson.loads(out)
-    # 4 dated designations (18 Evil Corp, 2 + 1 LockBit, 7 Intellexa) and 215 undated ones, one per other entry
-    assert impact["total"]["actions"] == 4 + 215 and impact["total"]["counts"]["designations"] == 28 + 215
-    assert sum(g["actions"] for g in impact["groups"] if g["period"] == "undated") == 215
+    # 6 dated designations (18 Evil Corp, 2 + 1 LockBit, 7 Intellexa, SUEX, Blender.io) and 213 undated ones
+    assert impact["total"]["actions"] == 6 + 213 and impact["total"]["counts"]["designations"] == 30 + 213
+    assert sum(g["actions"] for g in impact["groups"] if g["period"] == "undated") == 213
     code, out = run("sanctions", "import", str(SDN), "--as", "NCC")
     assert "flagged undated" in out
     code, out = run("impact", "--by", "actor", "--as", "Uni")
@@ -85,7 +85,7 @@ def test_rest_endpoints(sqlite_hub: Hub) -> None:
     # Imported for NCC only: Uni's totals are empty, NCC's are not.
     assert client.get("/api/v1/impact", headers=uni).json()["total"]["actions"] == 0
     body = client.get("/api/v1/impact?by=actor&period=quarter", headers=ncc).json()
-    assert body["total"]["actions"] == 4 + 215
+    assert body["total"]["actions"] == 6 + 213
     assert {(g["actor"], g["period"]) for g in body["groups"]} >= {("Evil Corp", "2019-Q4"), ("LockBit", "2024-Q1")}
     assert client.get("/api/v1/impact?by=colour", headers=ncc).status_code == 400
     tl = client.get("/api/v1/actions/timeline", params={"actor": "Evil Corp"}, headers=ncc).json()

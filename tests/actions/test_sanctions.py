@@ -43,9 +43,9 @@ def test_import_links_evil_corp_lockbit_intellexa_cytrox(hub: Hub) -> None:
     hub.ingest(hub.viewer_as("NCC"), items(lockbit), hub.options(audience="public"))
     out = hub.import_sanctions(hub.viewer_as("NCC"), SDN.read_bytes(), list_date="2024-05-03")
     assert out["rejected"] == 0 and out["entries"] == 243
-    # 4 dated designations (28 entries) from Treasury releases, and one undated action for each of the
-    # 215 other CYBER entries
-    assert out["objects"]["identity"] == 243 and out["objects"]["disruption-action"] == 4 + 215
+    # 6 dated designations (30 entries) from Treasury releases, and one undated action for each of the
+    # 213 other CYBER entries
+    assert out["objects"]["identity"] == 243 and out["objects"]["disruption-action"] == 6 + 213
     assert sorted(out["actors_linked"]) == ["Evil Corp", "Intellexa Consortium", "LockBit"]
     assert out["unresolved_links"] == ["MESRI, Behzad (24003) → NET PEYGARD SAMAVAT COMPANY"]
     uni = hub.viewer_as("Uni")
@@ -177,9 +177,11 @@ def test_every_cyber_entry_gets_a_sanction_action_dated_only_by_a_public_source(
     assert {e.ent_num for e in entries} == set(covering) and all(len(v) == 1 for v in covering.values())
     dated = [a for a in actions if not sanctions.is_undated(a)]
     undated = [a for a in actions if sanctions.is_undated(a)]
-    assert sorted(a["action_date"][:10] for a in dated) == ["2019-12-05", "2023-05-16", "2024-02-20", "2024-03-05"]
+    assert sorted(a["action_date"][:10] for a in dated) == [
+        "2019-12-05", "2021-09-21", "2022-05-06", "2023-05-16", "2024-02-20", "2024-03-05"
+    ]  # fmt: skip
     assert all(a["external_references"][0]["url"].startswith("https://") for a in dated)
-    assert len(undated) == 215
+    assert len(undated) == 213
     for a in undated:
         assert a["action_date"] == "2024-05-03T00:00:00.000Z"  # the list's date, flagged as such
         assert a["x_accord_date_basis"] == sanctions.LIST_DATE_BASIS and sanctions.UNDATED in a["labels"]
@@ -187,6 +189,9 @@ def test_every_cyber_entry_gets_a_sanction_action_dated_only_by_a_public_source(
         assert a["external_references"][0]["source_name"] == "OFAC SDN"
     # Dated designations keep their own action; their members get no undated one.
     assert covering["48067"][0]["id"] == sanctions.action_id("intellexa-2024-03")
+    suex = covering["33151"][0]  # dated, and no threat actor is declared for an exchange
+    assert suex["id"] == sanctions.action_id("suex-2021-09") and suex["target_refs"] == [sanctions.identity_id("33151")]
+    assert "fraser.stlouisfed.org" in suex["external_references"][0]["url"]
     assert sanctions.is_undated(covering["24003"][0])  # MESRI, Behzad: no dated source in Accord
 
 
@@ -210,9 +215,9 @@ def test_impact_puts_undated_designations_in_their_own_period(hub: Hub) -> None:
     ncc = hub.viewer_as("NCC")
     hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03")
     by_year = {g["period"]: g for g in hub.impact(ncc, by="type", period="year")["groups"] if g["type"] == "sanction"}
-    assert by_year["undated"]["actions"] == 215 and by_year["undated"]["counts"]["designations"] == 215
-    assert by_year["2024"]["actions"] == 2  # LockBit affiliates (Feb) and Intellexa (Mar); not the list's 215
-    assert {"2019", "2023"} <= set(by_year)
+    assert by_year["undated"]["actions"] == 213 and by_year["undated"]["counts"]["designations"] == 213
+    assert by_year["2024"]["actions"] == 2  # LockBit affiliates (Feb) and Intellexa (Mar); not the list's 213
+    assert {"2019", "2021", "2022", "2023"} <= set(by_year)
     whole = hub.impact(ncc, by="type", period="all")["groups"]
     assert next(g for g in whole if g["type"] == "sanction")["actions"] == 219
     timeline = hub.actor_timeline(ncc, "MESRI, Behzad")["actions"]

@@ -287,27 +287,7 @@ def build(entries: list[SdnEntry], *, list_date: str, known_actors: dict[str, li
         members += [e for e in entries if wanted & {x.upper() for x in e.linked_to} and e not in members]
         if not members:
             continue
-        actor = d["actor"]
-        ids = sorted({i for n in [actor["name"], *actor.get("aliases", [])] for i in known_actors.get(n.lower(), [])})
-        if not ids:
-            aid = actor_id(actor["name"])
-            ids = [aid]
-            if aid not in created:
-                created.append(aid)
-                ta: dict[str, Any] = {"type": "threat-actor", "spec_version": "2.1", "id": aid, "created": stamp,
-                                      "modified": stamp, "name": actor["name"], "aliases": actor.get("aliases", []),
-                                      "labels": [LABEL], "object_marking_refs": [CLEAR],
-                                      "description": f"Declared by OFAC import: {d['title']}"}  # fmt: skip
-                if actor.get("threat_actor_types"):
-                    ta["threat_actor_types"] = actor["threat_actor_types"]
-                objs.append(ta)
-        linked.setdefault(actor["name"], [])
-        day = parse(d["date"]).strftime("%d %b %Y")
-        for m in members:
-            linked[actor["name"]].append(m.name)
-            for aid in ids:
-                why = f"{m.name}: {d['role']} of {actor['name']} (OFAC designation, {day})"
-                objs.append(_rel(identity_id(m.ent_num), "related-to", aid, why, stamp))
+        ids = _actor_links(d, members, known_actors, stamp, objs, created, linked) if d.get("actor") else []
         targets = [*ids, *(identity_id(m.ent_num) for m in members)]
         act: dict[str, Any] = {
             "type": "disruption-action", "spec_version": "2.1", "id": action_id(d["key"]), "created": stamp,
@@ -327,6 +307,41 @@ def build(entries: list[SdnEntry], *, list_date: str, known_actors: dict[str, li
     objs += [_undated_action(e, stamp) for e in entries if _is_cyber(e) and e.ent_num not in dated]
     truncated = [f"{e.name} ({e.ent_num}): dropped cut-off remark {e.truncated!r}" for e in entries if e.truncated]
     return Built(objs, unresolved, truncated, created, linked)
+
+
+def _actor_links(
+    d: dict[str, Any],
+    members: list[SdnEntry],
+    known_actors: dict[str, list[str]],
+    stamp: str,
+    objs: list[dict[str, Any]],
+    created: list[str],
+    linked: dict[str, list[str]],
+) -> list[str]:
+    """Link a curated designation's members to its threat actor (a visible one by name or alias, else one
+    declared here); the actor ids."""
+    actor = d["actor"]
+    ids = sorted({i for n in [actor["name"], *actor.get("aliases", [])] for i in known_actors.get(n.lower(), [])})
+    if not ids:
+        aid = actor_id(actor["name"])
+        ids = [aid]
+        if aid not in created:
+            created.append(aid)
+            ta: dict[str, Any] = {"type": "threat-actor", "spec_version": "2.1", "id": aid, "created": stamp,
+                                  "modified": stamp, "name": actor["name"], "aliases": actor.get("aliases", []),
+                                  "labels": [LABEL], "object_marking_refs": [CLEAR],
+                                  "description": f"Declared by OFAC import: {d['title']}"}  # fmt: skip
+            if actor.get("threat_actor_types"):
+                ta["threat_actor_types"] = actor["threat_actor_types"]
+            objs.append(ta)
+    linked.setdefault(actor["name"], [])
+    day = parse(d["date"]).strftime("%d %b %Y")
+    for m in members:
+        linked[actor["name"]].append(m.name)
+        for aid in ids:
+            why = f"{m.name}: {d['role']} of {actor['name']} (OFAC designation, {day})"
+            objs.append(_rel(identity_id(m.ent_num), "related-to", aid, why, stamp))
+    return ids
 
 
 def _is_cyber(e: SdnEntry) -> bool:
