@@ -4,10 +4,16 @@ tokens for their users, intelligence that each sees differently, and hostile con
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from accord.detect.sightings import Tally, sighting_objects
 from accord.hub import Hub
+from accord.stix.timestamps import format_stix, now
 from helpers import community, indicator, items, malware, relationship
+
+MVT = Path(__file__).parent.parent / "data" / "mvt"
 
 PASSWORD = "correct horse battery staple"
 USERS = {"NCC": "admin@ncc.example", "Police": "oa@police.example", "Bank": "analyst@bank.example",
@@ -57,6 +63,12 @@ def build(hub: Hub) -> Community:
     hub.ingest(v["NCC"], items(taskforce), hub.options(audience="group:taskforce", via="cli"))
     bulk = [indicator(f"bulk-{i:03d}.example", level="green", labels=["bulk"]) for i in range(BULK)]
     hub.ingest(v["NCC"], items(*bulk), hub.options(via="cli"))
+    hub.ingest(v["NCC"], items(relationship(bulk[0]["id"], lockbit["id"], level="green")), hub.options(via="cli"))
+    # What sweeps found, published as 'accord sweep --report' publishes it.
+    sweep(hub, "Police", {bulk[0]["id"]: (40, ago(6), ago(1)), bulk[1]["id"]: (3, ago(300), ago(200))})
+    sweep(hub, "Bank", {bulk[0]["id"]: (2, ago(2), ago(2))})
+    sweep(hub, "Bank", {private["id"]: (9, ago(3), ago(1))}, audience="org", level="amber")
+    out.ids.update(bulk0=bulk[0]["id"], bulk1=bulk[1]["id"])
     out.ids.update(lockbit=lockbit["id"], c2=c2["id"], private=private["id"], taskforce=taskforce["id"], rel=rel["id"])
 
     # Hostile input: names, descriptions, patterns, labels, links and an organisation's name.
@@ -77,3 +89,24 @@ def build(hub: Hub) -> Community:
     hub.ingest(hub.viewer_as(HOSTILE_ORG), items(*evil), hub.options(via="cli"))
     out.hostile_ids = [o["id"] for o in evil]
     return out
+
+
+def seed_spyware(hub: Hub) -> None:
+    """The spyware registry with MVT's test indicators (linked to Pegasus), and a helpline."""
+    op = hub.viewer_as(None)
+    hub.spyware_seed(op, [("hubtest.stix2", (MVT / "hubtest.stix2").read_bytes())], vendor="NSO group",
+                     product="Pegasus")  # fmt: skip
+    hub.add_org(op, "OpenLine Helpline", "nonprofit", "GB")
+
+
+def ago(days: float) -> str:
+    return format_stix(now() - timedelta(days=days))
+
+
+def sweep(hub: Hub, org: str, found: dict[str, tuple[int, str, str]], audience: str | None = None,
+          level: str = "green") -> None:  # fmt: skip
+    """Sightings as a sweep reports them: indicator id → (hits, first seen, last seen)."""
+    viewer = hub.viewer_as(org)
+    tallies = {ind: Tally(count=n, first=first, last=last) for ind, (n, first, last) in found.items()}
+    objs = sighting_objects(tallies, viewer.org_identity or "", lambda _sid: None, now())
+    hub.ingest(viewer, items(*objs), hub.options(tlp=level, audience=audience, via="sweep"))

@@ -23,7 +23,7 @@ import pytest
 
 from accord.config import Settings
 from accord.hub import Hub
-from web.community import Community, build
+from web.community import Community, build, seed_spyware
 
 CHROMIUM = os.environ.get("ACCORD_TEST_CHROMIUM", "/usr/bin/chromium")
 START_TIMEOUT = 30.0
@@ -92,6 +92,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     hub = Hub(settings_for(db_url))
     hub.init()
     community = build(hub)
+    url, proc = start_server(db_url, folder / "server.log")
+    try:
+        yield Server(url, hub, community, proc, folder / "server.log")
+    finally:
+        stop_server(proc)
+        hub.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def spyware_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of its own for the device check (the spyware registry's links would crowd the dashboard's
+    charts that other tests read)."""
+    folder = tmp_path_factory.mktemp("web-spyware")
+    db_url = f"sqlite:///{folder / 'accord.db'}"
+    hub = Hub(settings_for(db_url))
+    hub.init()
+    community = build(hub)
+    seed_spyware(hub)
     url, proc = start_server(db_url, folder / "server.log")
     try:
         yield Server(url, hub, community, proc, folder / "server.log")

@@ -230,7 +230,8 @@ def test_hostile_content_never_runs(context: BrowserContext, server: Server) -> 
     page.on("dialog", lambda d: (events.append(f"dialog: {d.message}"), d.dismiss()))
     page.on("pageerror", lambda e: events.append(f"pageerror: {e}"))
     urls = ["/", "/search?q=payload", "/search?q=%3Cscript%3E", "/search?type=malware", "/admin/users",
-            "/admin/orgs", "/admin/groups", "/admin/audit", "/admin/tokens", "/impact", "/norms", "/spyware?everything=1"]  # fmt: skip
+            "/admin/orgs", "/admin/groups", "/admin/audit", "/admin/tokens", "/admin/sessions", "/impact", "/norms",
+            "/spyware?everything=1", "/spyware/check", "/detections?days=all", "/sightings", "/account"]  # fmt: skip
     urls += [f"/objects/{i}" for i in server.community.hostile_ids]
     for url in urls:
         resp = page.goto(server.url + url)
@@ -429,3 +430,124 @@ def test_org_admin_adds_a_user_sets_a_password_and_manages_tokens(browser: Any, 
         expect(page.locator("header .org")).to_have_text("Police")
     finally:
         ctx.close()
+
+
+def test_sessions_are_ended_from_another_browser_and_a_copied_cookie_dies_at_sign_out(browser: Any,
+                                                                                        server: Server) -> None:  # fmt: skip
+    op = server.hub.viewer_as(None)
+    server.hub.add_user(op, "traveller@uni.example", "Uni", "reader")  # a user no other test signs in as
+    server.hub.set_password(op, "traveller@uni.example", PASSWORD)
+
+    def traveller(ctx: BrowserContext) -> Page:
+        page = ctx.new_page()
+        page.goto(server.url + "/login")
+        page.get_by_label("E-mail", exact=True).fill("traveller@uni.example")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("header .email")).to_have_text("traveller@uni.example")
+        return page
+
+    laptop, phone, thief = browser.new_context(), browser.new_context(), browser.new_context()
+    try:
+        mine = traveller(laptop)
+        other = traveller(phone)
+        mine.get_by_role("link", name="Account").click()
+        sessions = mine.locator("#sessions tbody tr")
+        expect(sessions).to_have_count(2)
+        expect(mine.locator("#sessions tr.current")).to_contain_text("this browser")
+        phone_row = sessions.filter(has_not=mine.locator(".current")).filter(has_not_text="this browser")
+        phone_row.get_by_role("button", name=re.compile(r"End session \d+$")).click()
+        expect(mine.get_by_role("status")).to_contain_text("its browser must sign in again")
+        expect(mine.locator("#sessions tbody tr")).to_have_count(1)
+        other.goto(server.url + "/search")
+        expect(other).to_have_url(re.compile(r"/login\?next=%2Fsearch"))
+        # A cookie copied out of a browser stops working when that browser signs out.
+        copied = [c for c in laptop.cookies() if c["name"] == "accord_session"]
+        mine.get_by_role("button", name="Sign out").click()
+        expect(mine).to_have_url(re.compile(r"/login$"))
+        thief.add_cookies(copied)
+        page = thief.new_page()
+        page.goto(server.url + "/account")
+        expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount"))
+    finally:
+        for ctx in (laptop, phone, thief):
+            ctx.close()
+
+
+def test_detection_results_with_charts_and_a_time_window(context: BrowserContext, browser: Any,
+                                                         server: Server) -> None:  # fmt: skip
+    ids = server.community.ids
+    page = sign_in(context.new_page(), server, "Uni")
+    page.get_by_role("link", name="Detections").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Detection results")
+    row = page.locator("#detections tbody tr").filter(has=page.locator(f"a[href='/objects/{ids['bulk0']}']"))
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(1)).to_contain_text("42")  # 40 from Police and 2 from the Bank
+    expect(row).to_contain_text("Bank, Police")
+    expect(row.get_by_role("link", name="LockBit 3.0")).to_have_count(1)
+    # The Bank's org-only sighting of its private indicator is not Uni's to see; the old one is outside 30 days.
+    expect(page.locator("#detections")).not_to_contain_text("payroll")
+    expect(page.locator(f"#detections a[href='/objects/{ids['bulk1']}']")).to_have_count(0)
+    for chart in ("#chart-first-seen", "#chart-last-seen"):
+        figure = page.locator("figure.chart").filter(has=page.locator(chart))
+        expect(figure.locator("rect.bar")).to_have_count(30)
+    expect(page.locator("figure.chart").filter(has=page.locator("#chart-linked"))).to_contain_text("LockBit 3.0")
+    page.get_by_label("Window").select_option("365")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator(f"#detections a[href='/objects/{ids['bulk1']}']")).to_have_count(1)
+    expect(page.locator("figure.chart").filter(has=page.locator("#chart-first-seen")).locator("rect.bar")).to_have_count(13)
+    page.get_by_label("Whose sweeps").select_option("mine")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#detections-summary")).to_contain_text("0 indicators sighted")
+    # The Bank sees its own private sighting too.
+    other = browser.new_context()
+    try:
+        bank = sign_in(other.new_page(), server, "Bank")
+        bank.goto(server.url + "/detections")
+        expect(bank.locator("#detections")).to_contain_text("Bank only: payroll phishing domain")
+    finally:
+        other.close()
+
+
+def test_device_check_upload_report_download_and_share(context: BrowserContext, spyware_server: Server,
+                                                       tmp_path: Any) -> None:  # fmt: skip
+    server = spyware_server
+    import zipfile
+    from pathlib import Path
+
+    folder = Path(__file__).parent.parent / "data" / "mvt" / "ios-backup"
+    archive = tmp_path / "phone.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, "mvt-results/" + f.name)
+    errors: list[str] = []
+    context.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page = sign_in(context.new_page(), server, "Uni")
+    page.get_by_role("link", name="Spyware").click()
+    page.get_by_role("link", name="Check a device for spyware").click()
+    expect(page.get_by_role("heading", name="What happens to the phone's data")).to_be_visible()
+    page.get_by_label("MVT results folder as a .zip, or an artefact list").set_input_files(str(archive))
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Device check report")
+    expect(page.locator("#report .verdict.found")).to_contain_text("Signs of spyware were found")
+    expect(page.locator("#report .finding").first).to_contain_text("Pegasus (NSO group)")
+    assert page.locator("#report .finding.high").first.evaluate("e => getComputedStyle(e).borderLeftWidth") == "8px"
+    with page.expect_download() as got:
+        page.get_by_role("link", name="report as a web page").click()
+    saved = tmp_path / "report.html"
+    got.value.save_as(saved)
+    assert "Signs of spyware were found" in saved.read_text() and got.value.suggested_filename == "device-check-report.html"
+    rows = page.locator("#share-preview tbody tr").count()
+    assert rows >= 1
+    page.get_by_label(re.compile("OpenLine Helpline")).check()
+    page.get_by_role("button", name="Share these sightings").click()
+    expect(page.locator("#shared")).to_contain_text(f"Shared {rows} sighting")
+    expect(page.locator("#shared")).to_contain_text("OpenLine Helpline (TLP:RED)")
+    # A list that is not one is refused with the reason, on the form.
+    page.goto(server.url + "/spyware/check")
+    bad = tmp_path / "list.csv"
+    bad.write_text("colour,size\nred,3\n")
+    page.get_by_label("MVT results folder as a .zip, or an artefact list").set_input_files(str(bad))
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("#check-error")).to_contain_text("header naming the columns")
+    assert not [e for e in errors if "Content Security Policy" in e], errors
