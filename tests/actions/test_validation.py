@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from accord.api.app import create_app
 from accord.cli.main import app
 from accord.hub import Hub
+from accord.ingest import pipeline
 from accord.stix import extensions
 from accord.stix.validate import check_object
 from helpers import community, items
@@ -68,6 +69,18 @@ def test_targets_must_exist_and_be_visible_to_the_publisher(hub: Hub) -> None:
     # A target in the same batch (even after the action) is fine.
     target = intrusion_set()
     assert _publish(hub, "Bank", action([target["id"]]), target).added == 2
+
+
+def test_targets_later_in_a_big_batch_are_found(hub: Hub) -> None:
+    """An action first and its target thousands of objects later (another ingest chunk) is stored."""
+    community(hub)
+    target, ghost = intrusion_set(), "intrusion-set--00000000-0000-4000-8000-000000000001"
+    first, refused = action([target["id"]]), action([ghost])
+    filler = [infrastructure(f"server {i}") for i in range(pipeline.BATCH + 100)]
+    result = _publish(hub, "NCC", first, refused, *filler, target)
+    assert result.added == len(filler) + 2 and result.rejected == 1
+    assert result.errors[0].id == refused["id"] and result.errors[0].index == 1
+    assert hub.get(hub.viewer_as("NCC"), first["id"])["object"]["target_refs"] == [target["id"]]
 
 
 def test_incident_extension_is_checked(hub: Hub) -> None:

@@ -166,6 +166,8 @@ class _Batch:
             self.group_pk = self._resolve_group(options.audience.group or "")
         self.clock = store.lock_clock(conn)
         self.seen: set[tuple[str, str]] = set()
+        #: Objects whose references may come later in the batch (``resolve_refs``).
+        self.waiting: list[tuple[_Candidate, Audience]] = []
 
     def _resolve_group(self, name: str) -> int:
         row = self.conn.execute(select(sharing_group.c.pk).where(sharing_group.c.name == name)).first()
@@ -266,7 +268,14 @@ class _Batch:
                 self.reject(cand.index, cand.stix_id, audience)
                 continue
             cands.append((cand, audience))
-        cands = self.resolve_refs(cands)
+        self.store_candidates(self.resolve_refs(cands))
+
+    def finish(self) -> None:
+        """Store the objects that waited for references later in the batch, or refuse them now."""
+        waiting, self.waiting = self.waiting, []
+        self.store_candidates(self.resolve_refs(waiting, final=True))
+
+    def store_candidates(self, cands: list[tuple[_Candidate, Audience]]) -> None:
         if not cands:
             return
         existing = store.existing_versions(self.conn, (c.stix_id for c, _ in cands))
@@ -367,9 +376,12 @@ class _Batch:
         store.insert_many(self.conn, object_ref, refs)
         store.insert_many(self.conn, object_label, labels)
 
-    def resolve_refs(self, cands: list[tuple[_Candidate, Audience]]) -> list[tuple[_Candidate, Audience]]:
-        """Refuse objects whose must-resolve references (``extensions.must_resolve``: an action's targets)
-        name nothing in this batch and nothing stored that the publisher can see."""
+    def resolve_refs(
+        self, cands: list[tuple[_Candidate, Audience]], *, final: bool = False
+    ) -> list[tuple[_Candidate, Audience]]:
+        """Keep objects whose must-resolve references (``extensions.must_resolve``: an action's targets)
+        name something in this batch or stored where the publisher can see it. An object whose
+        references are missing waits for the rest of the batch (``finish``), then is refused."""
         wanted: dict[str, list[tuple[str, str]]] = {}
         for c, _ in cands:
             refs = extensions.must_resolve(c.obj)
@@ -388,13 +400,15 @@ class _Batch:
         kept = []
         for cand, audience in cands:
             missing = [(p, ref) for p, ref in wanted.get(cand.stix_id, ()) if ref not in here and ref not in found]
-            if missing:
+            if missing and not final:
+                self.waiting.append((cand, audience))
+            elif missing:
                 prop, ref = missing[0]
                 more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
                 self.reject(cand.index, cand.stix_id, f"{cand.stix_id}: '{prop}' names {ref}, which is not in this "
                             f"batch nor stored where the publisher can see it{more}")  # fmt: skip
-                continue
-            kept.append((cand, audience))
+            else:
+                kept.append((cand, audience))
         return kept
 
     def owner_for(self, vers: dict[str, store.StoredVersion]) -> int | None:
@@ -460,6 +474,7 @@ def ingest_items(
             pending = (chunk, handle)
         if pending is not None:
             _store(batch, validator, pending, progress)
+        batch.finish()
     finally:
         validator.close()
     store.save_clock(conn, batch.clock)
