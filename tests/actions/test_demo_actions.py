@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from accord.cli.demo import default_demo_dir, load
 from accord.hub import Hub
 
@@ -29,3 +31,26 @@ def test_demo_collective_action(sqlite_hub: Hub) -> None:
     notpetya = next(i["id"] for s in report["states"] for i in s["incidents"] if i["name"].startswith("NotPetya"))
     by = [a["attributed_by"] for a in hub.incident_attributions(telecom, notpetya)["attributions"]]
     assert by == ["GB", "US", "CERT-Lowlands (exercise)"]
+
+
+def test_demo_data_covers_the_public_operations_each_with_its_source() -> None:
+    data = json.loads((default_demo_dir() / "data" / "collective-action-public.json").read_text(encoding="utf-8"))
+    actions = [o for o in data["objects"] if o["type"] == "disruption-action"]
+    for a in actions:  # every public action names the release it comes from
+        assert a["external_references"] and all(r["url"].startswith("https://") for r in a["external_references"])
+    cronos = sorted((a for a in actions if a.get("operation_name") == "Operation Cronos"),
+                    key=lambda a: a["operation_phase"])  # fmt: skip
+    assert [(a["operation_phase"], a["action_date"][:10]) for a in cronos] == [
+        (1, "2024-02-20"), (2, "2024-05-07"), (3, "2024-10-01")
+    ]  # fmt: skip
+    by_name = {a["name"]: a for a in actions}
+    serengeti = by_name["Operation Serengeti"]
+    assert serengeti["outcomes"]["arrests"] == 1006 and serengeti["outcomes"]["countries_involved"] == 19
+    assert "interpol.int" in serengeti["external_references"][0]["url"]
+    synergia = by_name["Operation Synergia II"]
+    assert synergia["outcomes"]["arrests"] == 41 and "interpol.int" in synergia["external_references"][0]["url"]
+    evil_corp = [a for a in actions if "Evil Corp" in a["name"] and "sanction" in a["action_types"]]
+    assert sorted(a["action_date"][:10] for a in evil_corp) == ["2019-12-05", "2024-10-01"]
+    incidents = [o for o in data["objects"] if o["type"] == "incident"]
+    assessed = [i for i in incidents for ext in i.get("extensions", {}).values() if ext.get("norm_assessments")]
+    assert len(assessed) >= 3

@@ -115,6 +115,10 @@ def test_victims_are_groups_with_sectors_from_accords_vocabulary(hub: Hub) -> No
     # The 'targets' relationships go from the investigation (campaign) to the group, with their source.
     rels = [r for r in hub.export(viewer, types=["relationship"]) if r["relationship_type"] == "targets"]
     assert rels and all(r["source_ref"].startswith("campaign--") and r["external_references"] for r in rels)
+    pegasus = {r["sector"]: r for r in reg.show("Pegasus")[0]["victimology"]}
+    assert set(pegasus) == {"communications", "nonprofit"}  # one row per Accord sector, its STIX twin beside it
+    assert pegasus["nonprofit"]["also"] == ["non-profit"]
+    assert pegasus["nonprofit"]["groups"] == ["Human rights defenders", "Activists"]
     cytrox = reg.show("Cytrox")[0]
     assert {r["sector"] for r in cytrox["victimology"]} == {"communications", "government"}
 

@@ -45,7 +45,8 @@ def spyware_list(
     if json:
         output.print_json(rows)
         return
-    output.table(rows, ["kind", "name", "products", "indicators", "sanctions", "aliases"], "Spyware registry")
+    output.table(rows, ["kind", "name", "products", "indicators", "sanctions", "targeted_sectors", "aliases"],
+                 "Spyware registry")  # fmt: skip
 
 
 @spyware_app.command("show")

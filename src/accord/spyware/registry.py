@@ -325,21 +325,23 @@ class Registry:
 
     def victimology(self, product_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Per sector: the groups of people the products' investigations found targeted, with the
-        investigations and the sources that name them (a claim no source confirms is marked unverified)."""
+        investigations and the sources that name them (a claim no source confirms is marked unverified).
+        A group's first sector is its sector in Accord's vocabulary; the others (the STIX open-vocabulary
+        twin of an Accord value, such as non-profit for nonprofit) are listed as ``also``."""
         rows: dict[str, dict[str, Any]] = {}
         for pid in product_ids:
             for camp in self.campaigns.get(pid, []):
                 for group, rel in self.targets.get(camp["id"], []):
-                    for sector in group.get("sectors") or ["(no sector)"]:
-                        row = rows.setdefault(
-                            sector,
-                            {"sector": sector, "groups": [], "investigations": [], "sources": [], "unverified": False},
-                        )
-                        for key, value in (("groups", group.get("name")), ("investigations", camp.get("name"))):
-                            if value not in row[key]:
-                                row[key].append(value)
-                        row["sources"] += [u for u in _urls(rel) if u not in row["sources"]]
-                        row["unverified"] = row["unverified"] or bool(rel.get("x_accord_unverified"))
+                    sector, *also = group.get("sectors") or ["(no sector)"]
+                    row = rows.setdefault(
+                        sector,
+                        {"sector": sector, "also": [], "groups": [], "investigations": [], "sources": [],
+                         "unverified": False},
+                    )  # fmt: skip
+                    for key, values in (("also", also), ("groups", [group.get("name")]),
+                                        ("investigations", [camp.get("name")]), ("sources", _urls(rel))):  # fmt: skip
+                        row[key] += [v for v in values if v not in row[key]]
+                    row["unverified"] = row["unverified"] or bool(rel.get("x_accord_unverified"))
         return [rows[k] for k in sorted(rows)]
 
     def vendor_view(self, vendor_id: str) -> dict[str, Any]:
