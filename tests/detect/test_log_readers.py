@@ -1093,3 +1093,61 @@ def _bench(events: Path | None) -> None:
 
 if __name__ == "__main__":
     _bench(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+
+
+def test_events_carry_when_they_ended(tmp_path):
+    """Zeek's duration and ECS's event.end become Event.last_ts; an absent or unreadable one leaves an instant."""
+    evs = events_of(parse_all(sniff(LOGS / "zeek" / "conn.log"), LOGS / "zeek" / "conn.log"))
+    http, _, tls, v6 = evs[0], evs[1], evs[2], evs[3]
+    assert (http.last_ts - http.ts).total_seconds() == pytest.approx(0.214331, abs=1e-6)
+    assert (tls.last_ts - tls.ts).total_seconds() == pytest.approx(12.50012, abs=1e-6)
+    assert v6.last_ts is None  # duration '-'
+
+    ecs = tmp_path / "ecs.ndjson"
+    base = {"source": {"ip": "10.0.0.5"}, "destination": {"ip": "203.0.113.50"}}
+    ecs.write_text("\n".join(json.dumps({"@timestamp": ts, "event": ev, **base}) for ts, ev in [
+        ("2024-03-01T10:00:00Z", {"end": "2024-03-01T10:00:30Z"}),
+        ("2024-03-01T10:00:00Z", {"end": "not a time"}),
+        ("2024-03-01T10:00:00Z", {"end": "2024-03-01T09:00:00Z"}),
+    ]) + "\n")  # fmt: skip
+    spanned, unreadable, backwards = events_of(parse_all(sniff(ecs), ecs))
+    assert (spanned.last_ts - spanned.ts).total_seconds() == 30
+    assert unreadable.last_ts is None and backwards.last_ts is None
+
+    mp = write_map(tmp_path, 'timestamp = "t"\nduration = "ms"\nduration_unit = "ms"\n'
+                   '[[records.x.objects]]\ntype = "ipv4-addr"\nvalue = "ip"\n')  # fmt: skip
+    log = tmp_path / "d.jsonl"
+    log.write_text('{"t": "2024-03-01T10:00:00Z", "ms": 1500, "ip": "10.1.1.1"}\n')
+    (ev,) = events_of(parse_all(sniff(log, "jsonl", mp), log))
+    assert (ev.last_ts - ev.ts).total_seconds() == 1.5
+
+
+def test_a_connection_lasts_its_duration_for_within():
+    """WITHIN looks for a window that touches every observation's interval (stix2-matcher): a TLS
+    connection lasting 12.5 s overlaps a later event 1 s window; as an instant at its start it would not."""
+    from dataclasses import replace
+
+    from accord.detect import compile as compile_matcher
+
+    evs = events_of(parse_all(sniff(LOGS / "zeek" / "conn.log"), LOGS / "zeek" / "conn.log"))
+    ind = {"type": "indicator", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-000000000001",
+           "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z", "pattern_type": "stix",
+           "valid_from": "2024-01-01T00:00:00Z",
+           "pattern": "([ipv4-addr:value = '203.0.113.50'] AND [ipv6-addr:value = 'ff02::fb']) WITHIN 1 SECONDS"}  # fmt: skip
+    assert len(list(compile_matcher([ind]).scan(evs))) == 1
+    instants = [replace(e, last_ts=None) for e in evs]
+    assert list(compile_matcher([ind]).scan(instants)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('timestamp = "t"\nend = "e"\nduration = "d"\n', "give end or duration, not both"),
+        ('end = "e"\n', "end and duration need a timestamp field"),
+        ('timestamp = "t"\nduration = "d"\nduration_unit = "min"\n', "duration_unit 'min' is not one of"),
+    ],
+)
+def test_bad_end_settings_are_refused(tmp_path, text, message):
+    mp = write_map(tmp_path, text + '[[records.x.objects]]\ntype = "ipv4-addr"\nvalue = "ip"\n')
+    with pytest.raises(InvalidInput, match=message):
+        load_mapping(mp)

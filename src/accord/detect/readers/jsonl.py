@@ -69,6 +69,7 @@ class JsonParser:
 _ECS_SPEC: dict[str, Any] = {
     "name": "ecs",
     "timestamp": "@timestamp",
+    "end": "event.end",
     "records": {
         "ecs": {
             "objects": [

@@ -10,6 +10,9 @@ Format (TOML; the README's "Log formats" section has a complete example)::
     select = "type"              # field whose value picks the record kind; omit for one kind only
     timestamp = "ts"             # field holding the event time; omit: events have no time
     timestamp_format = "auto"    # auto (ISO 8601, epoch s; ms above 10^11) | iso8601 | epoch | epoch_ms
+    end = "end_ts"               # optional: when the event ended (same format; unreadable: an instant)
+    duration = "duration"        # optional, instead of end: how long it lasted, in duration_unit
+    duration_unit = "s"          # s | ms | us | ns
 
     [csv]                        # CSV logs only: delimiter = ",", quotechar = '"',
     columns = ["ts", "type"]     # column names; omit to take them from the file's first row
@@ -48,7 +51,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -307,6 +310,7 @@ class _Record:
 
 
 _ONE = (None,)
+_DURATION_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
@@ -320,6 +324,10 @@ class Mapping:
         self.select: Getter | None = None
         self.timestamp: Getter | None = None
         self.timestamp_format = "auto"
+        #: When the event ended (``Event.last_ts``): a timestamp field, or a duration field and its unit.
+        self.end: Getter | None = None
+        self.duration: Getter | None = None
+        self.duration_seconds = 1.0
         self.records: dict[str, _Record] = {}
         self.default: _Record | None = None
         self.csv: dict[str, Any] = {}
@@ -342,7 +350,8 @@ class Mapping:
         m.derived_verbatim = frozenset(derived_verbatim)
         if not isinstance(spec, dict):
             raise InvalidInput(f"{where}: a mapping must be a table")
-        known = {"name", "select", "timestamp", "timestamp_format", "csv", "records", "version"}
+        known = {"name", "select", "timestamp", "timestamp_format", "end", "duration", "duration_unit", "csv",
+                 "records", "version"}  # fmt: skip
         extra = sorted(set(spec) - known)
         if extra:
             known_list = ", ".join(sorted(known))
@@ -357,6 +366,18 @@ class Mapping:
             raise InvalidInput(
                 f"{where}: timestamp_format {m.timestamp_format!r} is not one of auto, iso8601, epoch, epoch_ms"
             )
+        if ("end" in spec or "duration" in spec) and m.timestamp is None:
+            raise InvalidInput(f"{where}: end and duration need a timestamp field")
+        if "end" in spec and "duration" in spec:
+            raise InvalidInput(f"{where}: give end or duration, not both")
+        if "end" in spec:
+            m.end = getter(_str(spec["end"], f"{where}: end"))
+        if "duration" in spec:
+            m.duration = getter(_str(spec["duration"], f"{where}: duration"))
+        unit = _str(spec.get("duration_unit", "s"), f"{where}: duration_unit")
+        if unit not in _DURATION_UNITS:
+            raise InvalidInput(f"{where}: duration_unit {unit!r} is not one of {', '.join(_DURATION_UNITS)}")
+        m.duration_seconds = _DURATION_UNITS[unit]
         csv = spec.get("csv", {})
         if not isinstance(csv, dict):
             raise InvalidInput(f"{where}: [csv] must be a table")
@@ -443,13 +464,37 @@ class Mapping:
                     ts = parse_time(v, self.timestamp_format)
             except (ValueError, OverflowError, OSError):
                 raise MalformedLine(f"field {tsg[0]!r}: unparseable timestamp {v!r}") from None
+        last = self._last_ts(rec, ts) if ts is not None and (self.end or self.duration) else None
         if r.prepare is not None:
             r.prepare(rec)
         objects = r.build(rec)
         if not objects:
             what = f"record kind {r.name!r}" if r is not self.default or self.select is None else "record"
             raise UnknownRecord(f"{what} has no field the mapping ({self.name}) turns into a STIX object")
-        return Event(line, ts, objects, 1, None, source)
+        return Event(line, ts, objects, 1, last, source)
+
+    def _last_ts(self, rec: dict[str, Any], ts: datetime) -> datetime | None:
+        """When the event ended; None for an instant. An absent or unreadable end, or one before the
+        event's timestamp, leaves the event an instant rather than losing it."""
+        if self.end is not None:
+            v = get(rec, self.end)
+            if v is None or v == "" or v == "-":
+                return None
+            try:
+                last = parse_time(v, self.timestamp_format)
+            except (ValueError, OverflowError, OSError):
+                return None
+            return last if last > ts else None
+        if self.duration is None:
+            return None
+        v = get(rec, self.duration)
+        if v is None or v == "" or v == "-" or v.__class__ is bool:
+            return None
+        try:
+            seconds = float(v) * self.duration_seconds
+        except (ValueError, TypeError):
+            return None
+        return ts + timedelta(seconds=seconds) if 0 < seconds < 1e9 else None
 
     def fields_used(self, kinds: Iterable[str] | None = None) -> set[str]:
         """Every field name the given record kinds (default: all) read, plus select and timestamp."""
@@ -463,7 +508,7 @@ class Mapping:
                         out.update(g[0] for g in p.arg)
                     elif p.kind in (K_TEMPLATE, K_LIST):
                         out.update(g[0] for g in p.arg if isinstance(g, tuple))
-        for g in (self.select, self.timestamp):
+        for g in (self.select, self.timestamp, self.end, self.duration):
             if g is not None:
                 out.add(g[0])
         return out

@@ -90,6 +90,7 @@ _ZEEK_SPEC: dict[str, Any] = {
     "name": "zeek",
     "select": "_path",
     "timestamp": "ts",
+    "duration": "duration",  # conn and files logs: seconds
     "records": {
         "conn": {
             "objects": [
