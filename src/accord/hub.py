@@ -35,6 +35,7 @@ from accord.errors import (
 )
 from accord.federation import feeds as feedrules
 from accord.federation import pull as federation
+from accord.federation import secrets as feedsecrets
 from accord.ingest import IngestOptions, IngestResult, ingest_items
 from accord.ingest.validation import default_workers
 from accord.norms import assessments as norm_assessments
@@ -812,7 +813,7 @@ class Hub:
     # -- federation -----------------------------------------------------------------------------
     # Feeds pull from partner hubs (TAXII 2.1) and MISP feeds (accord.federation); what they bring in
     # goes through ingest like everything else (via="feed:NAME"). Feeds are hub configuration: the
-    # operator and hub admins manage and pull them. Their secrets are stored in this database.
+    # operator and hub admins manage and pull them. Their secrets are stored encrypted (federation.secrets).
 
     def add_feed(
         self,
@@ -847,7 +848,8 @@ class Hub:
                                        "(--as ORG)")  # fmt: skip
             feedstore.insert(
                 conn, name=spec.name, kind=spec.kind, url=spec.url, collection_id=spec.collection_id, auth=spec.auth,
-                username=spec.username, secret=spec.secret, org_pk=org["pk"] if org else None,
+                username=spec.username, secret=feedsecrets.seal(spec.secret, self.settings.database_url),
+                org_pk=org["pk"] if org else None,
                 audience=spec.audience, interval_seconds=spec.interval_seconds, created_at=now(),
             )  # fmt: skip
             out = feedrules.describe(feedstore.get(conn, spec.name) or {})

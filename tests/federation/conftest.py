@@ -31,6 +31,16 @@ from accord.hub import Hub
 WAIT = 60  # seconds: upper bound for a server to start or stop
 
 
+@pytest.fixture(autouse=True)
+def feed_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Feed secrets are encrypted with a key outside the database; a PostgreSQL hub has no "beside the
+    database", so each test names a key file of its own (``accord serve`` processes inherit it)."""
+    monkeypatch.delenv("ACCORD_FEED_KEY", raising=False)
+    path = tmp_path / "feed.key"
+    monkeypatch.setenv("ACCORD_FEED_KEY_FILE", str(path))
+    return path
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -91,7 +91,7 @@ def test_pull_keeps_creator_markings_and_records_provenance(hub: Hub, source: Pa
     assert feed["objects_pulled"] == 2 and feed["last_success"] is not None and feed["failures"] == 0
     assert feed["last_error"] is None and feed["checkpoint"] == report["checkpoint"]
     assert feed["next_attempt"] > now() + timedelta(seconds=200)  # the 5 minute interval
-    assert "secret stored" in feed["auth"] and all(source.tokens["B"][1] not in str(v) for v in feed.values())
+    assert feed["auth"] == "basic (secret encrypted)" and all(source.tokens["B"][1] not in str(v) for v in feed.values())
 
 
 def test_audience_is_capped_by_tlp_not_refused(hub: Hub, source: Partner) -> None:

@@ -21,7 +21,7 @@ from accord.access.viewer import Viewer
 from accord.api.auth import hub_of, viewer
 from accord.api.objects import _json
 from accord.errors import InvalidInput
-from accord.federation import partners, scheduler
+from accord.federation import partners, scheduler, secrets
 
 
 @asynccontextmanager
@@ -49,7 +49,7 @@ class FeedIn(BaseModel):
     url: str | None = Field(default=None, description="TAXII discovery, API root or collection URL")
     collection: str | None = Field(default=None, description="the TAXII collection's id")
     misp_feed: str | None = Field(default=None, description="a MISP feed's URL (the folder of manifest.json)")
-    token: str | None = Field(default=None, description="Bearer token (stored in the hub's database)")
+    token: str | None = Field(default=None, description="Bearer token (stored encrypted)")
     user: str | None = None
     password: str | None = None
     as_org: str | None = Field(default=None, alias="as", description="the organisation objects come in as")
@@ -83,6 +83,28 @@ def get_feed(request: Request, who: Who, name: str) -> Response:
 def pull_feed(request: Request, who: Who, name: str) -> Response:
     report: dict[str, Any] = hub_of(request).pull_feed(who, name)
     return _json(report)
+
+
+class CredentialsIn(BaseModel):
+    """A feed's new credentials: ``token``, or ``user`` and ``password``; neither: none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+
+@router.put("/feeds/{name}/credentials", summary="Give a feed new credentials, stored encrypted (hub admins)")
+def feed_credentials(request: Request, who: Who, name: str, body: CredentialsIn) -> Response:
+    out = secrets.set_credentials(hub_of(request), who, name, token=body.token, user=body.user,
+                                  password=body.password)  # fmt: skip
+    return _json(out)
+
+
+@router.post("/feeds/rekey", summary="Encrypt feed secrets stored in clear; re-encrypt the rest with the first key")
+def feeds_rekey(request: Request, who: Who) -> Response:
+    return _json(secrets.rekey(hub_of(request), who))
 
 
 @router.delete("/feeds/{name}", summary="Remove a feed (hub admins; what it brought in stays)")

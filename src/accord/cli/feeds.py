@@ -15,7 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from accord.cli import output
 from accord.cli.main import JsonOpt, app, hub
 from accord.errors import InvalidInput
-from accord.federation import partners
+from accord.federation import partners, secrets
 
 feed_app = typer.Typer(help="Feeds pulled from partner hubs (TAXII 2.1) and MISP feeds.", no_args_is_help=True)
 app.add_typer(feed_app, name="feed")
@@ -73,9 +73,9 @@ def add(
     misp_feed: Annotated[
         str | None, typer.Option("--misp-feed", help="A MISP feed's URL (the folder holding manifest.json).")
     ] = None,
-    token: Annotated[str | None, typer.Option(help="Bearer token (stored in this hub's database).")] = None,
+    token: Annotated[str | None, typer.Option(help="Bearer token (stored encrypted; see 'accord feed rekey').")] = None,
     user: Annotated[str | None, typer.Option(help="HTTP Basic user (with --password).")] = None,
-    password: Annotated[str | None, typer.Option(help="HTTP Basic password (stored in this hub's database).")] = None,
+    password: Annotated[str | None, typer.Option(help="HTTP Basic password (stored encrypted).")] = None,
     as_org: Annotated[
         str | None, typer.Option("--as", help="The member organisation the feed brings objects in as.")
     ] = None,
@@ -177,3 +177,55 @@ def remove(name: str, json: JsonOpt = False) -> None:
         output.print_json(out)
     else:
         output.line(f"removed feed {name}")
+
+
+@feed_app.command("credentials")
+def credentials(
+    name: str,
+    token: Annotated[str | None, typer.Option(help="Bearer token.")] = None,
+    user: Annotated[str | None, typer.Option(help="HTTP Basic user (with --password).")] = None,
+    password: Annotated[str | None, typer.Option(help="HTTP Basic password.")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Give a feed new credentials (stored encrypted); neither --token nor --user: none.
+
+    Example: accord feed credentials from-a --user pull@hub-b.example --password "$NEW_TOKEN"
+    """
+    h = hub()
+    out = secrets.set_credentials(h, h.viewer_as(None), name, token=token, user=user, password=password)
+    if json:
+        output.print_json(out)
+    else:
+        output.line(f"feed {out['name']}: credentials replaced ({out['auth']})")
+
+
+@feed_app.command("rekey")
+def rekey(json: JsonOpt = False) -> None:
+    """Encrypt feed secrets still in clear, and re-encrypt the others with the first feed key.
+
+    To rotate the key: put a new key first in ACCORD_FEED_KEY (or the key file), keep the old one after it,
+    run this, then drop the old key. Exits 1 if a secret could not be decrypted with any key.
+
+    Example: accord feed rekey
+    """
+    h = hub()
+    out = secrets.rekey(h, h.viewer_as(None))
+    if json:
+        output.print_json(out)
+    else:
+        output.line(f"encrypted {len(out['encrypted'])} secret(s) stored in clear, re-encrypted "
+                    f"{len(out['re_encrypted'])}")  # fmt: skip
+        for name in out["failed"]:
+            output.line(f"  feed {name}: no feed key decrypts its secret; give it again with 'accord feed "
+                        f"credentials {name}'")  # fmt: skip
+    if out["failed"]:
+        sys.exit(1)
+
+
+@feed_app.command("new-key")
+def new_key() -> None:
+    """Print a fresh feed key (for ACCORD_FEED_KEY or a key file); nothing is stored.
+
+    Example: export ACCORD_FEED_KEY="$(accord feed new-key)"
+    """
+    output.line(secrets.new_key())

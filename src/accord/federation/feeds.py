@@ -82,6 +82,9 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(f"feed URL {url!r} must be an http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput("put credentials in --token or --user and --password, not in the feed URL (the URL is "
+                           "shown in feed lists and recorded as provenance; secrets are stored encrypted)")  # fmt: skip
     return url
 
 
@@ -127,6 +130,14 @@ def backoff(failures: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, min(failures, 30) - 1)))
 
 
+def _auth_label(row: dict[str, Any]) -> str:
+    if row["auth"] == AUTH_NONE:
+        return AUTH_NONE
+    if str(row.get("secret") or "").startswith("fernet:"):
+        return f"{row['auth']} (secret encrypted)"
+    return f"{row['auth']} (secret in clear: run 'accord feed rekey')"
+
+
 def describe(row: dict[str, Any]) -> dict[str, Any]:
     """A feed for administrators (CLI, REST): configuration and health, never the stored secret."""
     return {
@@ -134,7 +145,7 @@ def describe(row: dict[str, Any]) -> dict[str, Any]:
         "kind": row["kind"],
         "url": row["url"],
         "collection": row["collection_id"],
-        "auth": row["auth"] if row["auth"] == AUTH_NONE else f"{row['auth']} (secret stored in the hub's database)",
+        "auth": _auth_label(row),
         "user": row["username"],
         "as": row.get("org_name"),
         "audience": row["audience"] or "default (by TLP)",

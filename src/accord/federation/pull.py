@@ -34,7 +34,7 @@ from accord.access.audience import COMMUNITY, FEDERATION, GROUP, KINDS, ORG, PUB
 from accord.access.viewer import Viewer
 from accord.errors import AccordError, FeedBusy, FeedFailed, NotFound
 from accord.federation import feeds as rules
-from accord.federation import misp, taxii
+from accord.federation import misp, secrets, taxii
 from accord.stix.reader import Item, read_bytes
 from accord.stix.timestamps import format_micro, now, version_key
 from accord.store import feeds as store
@@ -109,6 +109,21 @@ class _Run:
         self.hint = audience.kind if audience is not None and self.explicit is None else None
         self.options = hub.options(audience=self.explicit, via=f"feed:{feed['name']}", source=feed["url"][:300])
         self.report = PullReport(feed=feed["name"], kind=feed["kind"], started=now(), checkpoint=feed["checkpoint"])
+        self.secret: str | None = None
+
+    def open_secret(self) -> None:
+        """Decrypt the feed's secret (ConfigError naming the feed if it cannot be); one stored in clear by an
+        older version is encrypted now (best effort: the pull goes on with it either way)."""
+        f, url = self.feed, self.hub.settings.database_url
+        self.secret = secrets.unseal(f["secret"], f["name"], url)
+        if self.secret and not secrets.is_sealed(f["secret"]):
+            try:
+                sealed = secrets.seal(self.secret, url)
+                with self.hub.engine.begin() as conn:
+                    store.set_secret(conn, f["pk"], sealed)
+            except AccordError as exc:
+                log.warning("feed %s: its secret is stored in clear and could not be encrypted: %s", f["name"],
+                            exc.message)  # fmt: skip
 
     def store(self, items: list[Item]) -> None:
         """Ingest what this hub does not hold yet (loop prevention), as the feed's organisation."""
@@ -152,7 +167,7 @@ class _Run:
 
     def taxii(self) -> None:
         f = self.feed
-        with taxii.client_for(f["auth"], f["username"], f["secret"]) as client:
+        with taxii.client_for(f["auth"], f["username"], self.secret) as client:
             coll_url = taxii.resolve_collection(client, f["url"], f["collection_id"])
             for page in _prefetched(taxii.pages(client, coll_url, f["checkpoint"])):
                 self.report.pages += 1
@@ -175,7 +190,7 @@ class _Run:
     def misp(self) -> None:
         f = self.feed
         failed: list[str] = []
-        with misp.client_for(f["auth"], f["username"], f["secret"]) as client:
+        with misp.client_for(f["auth"], f["username"], self.secret) as client:
             refs = misp.manifest(client, f["url"])
             with self.hub.engine.connect() as conn:
                 stored = store.event_timestamps(conn, f["pk"])
@@ -278,6 +293,7 @@ def _pull(hub: Hub, name: str, scheduled: bool, progress: Callable[[PullReport],
     run = _Run(hub, feed, worker, progress)
     error: str | None = None
     try:
+        run.open_secret()
         if feed["kind"] == rules.MISP:
             run.misp()
         else:

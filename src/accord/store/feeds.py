@@ -59,6 +59,18 @@ def remove(conn: Connection, name: str) -> bool:
     return True
 
 
+def set_secret(conn: Connection, pk: int, secret: str | None) -> None:
+    """Replace the stored secret (already encrypted by ``accord.federation.secrets``)."""
+    conn.execute(update(federation_feed).where(federation_feed.c.pk == pk).values(secret=secret))
+
+
+def set_credentials(conn: Connection, pk: int, *, auth: str, username: str | None, secret: str | None) -> None:
+    """New credentials for a feed (the secret already encrypted)."""
+    conn.execute(
+        update(federation_feed).where(federation_feed.c.pk == pk).values(auth=auth, username=username, secret=secret)
+    )
+
+
 def collections_showing(conn: Connection, name: str) -> list[str]:
     """Ids of the TAXII collections of scope ``feed:NAME``."""
     q = select(taxii_collection.c.id).where(taxii_collection.c.scope == "feed", taxii_collection.c.feed_name == name)
