@@ -156,7 +156,7 @@ def org_list(json: JsonOpt = False) -> None:
     if json:
         output.print_json(rows)
     else:
-        output.table(rows, ["name", "sector", "country", "identity_id"], "Organisations")
+        output.table(rows, ["name", "kind", "sector", "country", "identity_id"], "Organisations")
 
 
 @user_app.command("add")
