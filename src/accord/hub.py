@@ -252,6 +252,13 @@ class Hub:
             db.refresh_statistics(self.engine)
         return result
 
+    def index_text(self, progress: Callable[[int], None] | None = None) -> int:
+        """Bring the SQLite text index up to the last commit (``accord.store.textindex``); rows indexed.
+
+        Searching is exact without it; this only makes substring searches over fresh objects fast.
+        """
+        return textindex.catch_up_all(self.engine, progress)
+
     def ingest_bytes(self, publisher: Viewer, data: bytes, options: IngestOptions) -> IngestResult:
         return self.ingest(publisher, read_bytes(data, self.settings.max_bundle_bytes), options)
 
@@ -260,13 +267,6 @@ class Hub:
     ) -> IngestResult:
         size = path.stat().st_size
         with path.open("rb") as fh:
-    def index_text(self, progress: Callable[[int], None] | None = None) -> int:
-        """Bring the SQLite text index up to the last commit (``accord.store.textindex``); rows indexed.
-
-        Searching is exact without it; this only makes substring searches over fresh objects fast.
-        """
-        return textindex.catch_up_all(self.engine, progress)
-
             items = read_stream(fh, size, self.settings.max_bundle_bytes)
             return self.ingest(publisher, items, options, progress)
 
@@ -568,6 +568,17 @@ class Hub:
         with self.engine.connect() as conn:
             names = self._org_names(conn)
             return [self._row_out(r, names) for r in store.relationships_of(conn, vis, stix_id, limit=limit)]
+
+    def relationships_many(
+        self, viewer: Viewer, ids: Iterable[str], limit: int = 200
+    ) -> dict[str, list[dict[str, Any]]]:
+        """``relationships`` for several objects in one connection (up to 1,000 ids), keyed by id."""
+        wanted = sorted({i for i in ids if isinstance(i, str)})[:1000]
+        vis = visible(viewer)
+        with self.engine.connect() as conn:
+            names = self._org_names(conn)
+            return {i: [self._row_out(r, names) for r in store.relationships_of(conn, vis, i, limit=limit)]
+                    for i in wanted}  # fmt: skip
 
     def lookup(self, viewer: Viewer, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The current versions of the given ids that the viewer may see (absent ids are left out)."""

@@ -195,7 +195,9 @@ def test_a_cookie_copied_before_sign_out_is_refused_after_it(client: TestClient,
     thief = TestClient(client.app, base_url="https://127.0.0.1")
     thief.cookies.set(SESSION_COOKIE, cookie)
     r = thief.get("/account", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Faccount"
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Faccount&ended=1"
+    assert 'accord_session=""' in r.headers["set-cookie"]  # the dead cookie is dropped
+    assert "Your session has ended" in thief.get(r.headers["location"]).text
     assert thief.post("/admin/tokens", data={"label": "x", "csrf": csrf}).status_code == 401
 
 

@@ -99,7 +99,15 @@ class Detection:
 
 
 def seen_span(row: dict[str, Any]) -> tuple[datetime, datetime]:
-    """When a sighting says it saw something (first/last seen; its creation time when it does not say)."""
+    """When a sighting says it saw something (first/last seen; its creation time when it does not say).
+    Worked out once per row (kept in the row as ``seen``)."""
+    if "seen" in row:
+        return row["seen"]
+    row["seen"] = _span(row)
+    return row["seen"]
+
+
+def _span(row: dict[str, Any]) -> tuple[datetime, datetime]:
     obj = row["object"]
     added = row["date_added"] if isinstance(row["date_added"], datetime) else datetime.now(UTC)
     first = _stamp(obj.get("first_seen")) or _stamp(obj.get("last_seen")) or _stamp(obj.get("created")) or added
@@ -215,10 +223,10 @@ def link(hub: Hub, viewer: Viewer, detections: list[Detection]) -> None:
     edges: dict[str, list[tuple[str, str]]] = {}
 
     def outgoing(ids: set[str], kinds: tuple[str, ...] | None) -> None:
-        for stix_id in sorted(ids - set(edges)):
+        for stix_id, rels in hub.relationships_many(viewer, ids - set(edges)).items():
             edges[stix_id] = [
                 (str(r["object"].get("relationship_type")), r["object"]["target_ref"])
-                for r in hub.relationships(viewer, stix_id)
+                for r in rels
                 if r["type"] == "relationship" and r["object"].get("source_ref") == stix_id
                 and isinstance(r["object"].get("target_ref"), str)
                 and (kinds is None or r["object"].get("relationship_type") in kinds)

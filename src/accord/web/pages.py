@@ -41,10 +41,10 @@ def _safe_next(value: str) -> str:
 
 
 def _login_page(request: Request, status: int = 200, error: str = "", email: str = "", method: str = "password",
-                next_url: str = "/") -> Response:  # fmt: skip
+                next_url: str = "/", ended: bool = False) -> Response:  # fmt: skip
     signer = signer_of(request)
     nonce = request.cookies.get(LOGIN_COOKIE) or signer.login_nonce()
-    resp = page(request, None, "login.html", status=status, error=error, email=email, method=method,
+    resp = page(request, None, "login.html", status=status, error=error, email=email, method=method, ended=ended,
                 next_url=_safe_next(next_url), login_token=signer.login_token(nonce),
                 plain_http=request.url.scheme == "http" and request.url.hostname not in ("127.0.0.1", "localhost",
                                                                                           "::1"))  # fmt: skip
@@ -54,8 +54,8 @@ def _login_page(request: Request, status: int = 200, error: str = "", email: str
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> Response:
-    return _login_page(request, next_url=next)
+def login_form(request: Request, next: str = "/", ended: str = "") -> Response:
+    return _login_page(request, next_url=next, ended=bool(ended))
 
 
 @router.post("/login")

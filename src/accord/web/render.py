@@ -25,6 +25,7 @@ from accord import __version__
 from accord.errors import AccordError, AuthenticationFailed
 from accord.stix import tlp as tlpmod
 from accord.web.auth import SignInRequired, Who
+from accord.web.sessions import SESSION_COOKIE
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -144,9 +145,18 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _next_for(request: Request) -> str:
+def _next_for(request: Request, ended: bool = False) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return "/login?" + urlencode({"next": target}) if target != "/" else "/login"
+    params = {"next": target} if target != "/" else {}
+    if ended:
+        params["ended"] = "1"
+    return "/login?" + urlencode(params) if params else "/login"
+
+
+def _forget_cookie(resp: Response) -> Response:
+    """A session cookie the hub no longer honours is dropped from the browser too."""
+    resp.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return resp
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
@@ -169,8 +179,11 @@ class WebRoute(APIRoute):
                 return await original(request)
             except SignInRequired as exc:
                 if request.method == "GET":
-                    return redirect(_next_for(request))
-                return error_page(request, 401, "Sign in again", exc.reason or "Your session has ended; sign in again.")
+                    resp = redirect(_next_for(request, ended=bool(exc.reason)))
+                else:
+                    resp = error_page(request, 401, "Sign in again",
+                                      exc.reason or "Your session has ended; sign in again.")  # fmt: skip
+                return _forget_cookie(resp) if exc.reason else resp
             except AuthenticationFailed as exc:
                 return error_page(request, 401, "Not signed in", exc.message)
             except AccordError as exc:
