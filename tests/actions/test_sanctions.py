@@ -222,3 +222,27 @@ def test_impact_puts_undated_designations_in_their_own_period(hub: Hub) -> None:
     assert next(g for g in whole if g["type"] == "sanction")["actions"] == 219
     timeline = hub.actor_timeline(ncc, "MESRI, Behzad")["actions"]
     assert [e["undated"] for e in timeline] == [True]
+
+
+def test_a_newly_dated_designation_replaces_the_undated_action(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    community(hub)
+    ncc = hub.viewer_as("NCC")
+    hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-05-03")
+    undated = sanctions.action_id("sdn-entry:24003")
+    assert sanctions.is_undated(hub.get(ncc, undated)["object"])
+    # A release for MESRI, Behzad is added to the table (a made-up one, for the test only).
+    release = {"key": "test-mesri", "title": "Test designation", "date": "2020-01-01T00:00:00.000Z", "actor": None,
+               "ent_nums": ["24003"], "linked_to": [], "legal_basis": ["test"],
+               "source": {"source_name": "test", "url": "https://example.org/release"}}  # fmt: skip
+    table = [*sanctions.curated(), release]
+    monkeypatch.setattr(sanctions, "curated", lambda: table)
+    out = hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-06-01")
+    assert out["rejected"] == 0
+    gone = hub.get(ncc, undated)["object"]
+    assert gone["revoked"] is True and gone["x_accord_superseded_by"] == sanctions.action_id("test-mesri")
+    covering = [a for a in hub.export(ncc, types=["disruption-action"]) if not a.get("revoked")
+                and any(s["list_entry_id"] == "24003" for s in a.get("sanctions", []))]  # fmt: skip
+    assert [a["action_date"][:10] for a in covering] == ["2020-01-01"]
+    assert hub.impact(ncc, by="type", period="all")["total"]["counts"]["designations"] == 243
+    again = hub.import_sanctions(ncc, SDN.read_bytes(), list_date="2024-06-01")
+    assert again["new_version"] == 0 and again["added"] == 0  # a revoked action is not revoked twice

@@ -24,6 +24,7 @@ for indicators), so importing a newer list gives new versions of what changed an
   list Accord imported that holds the entry (designated on or before that day, never a guessed day),
   flagged ``x_accord_undated: true`` with ``x_accord_date_basis: "sdn-list-date"`` and the label
   ``undated``. Impact totals put such actions in the period ``undated``, not in the list's quarter.
+  When a dated designation later covers the entry, the next import revokes its undated action.
 
 ``reconcile`` compares with what the hub holds: an unchanged object is sent as stored (ingest says
 ``unchanged``), a changed one gets a later ``modified``, and an entry that has left the list gets a new
@@ -58,6 +59,9 @@ LABEL = "ofac-sdn"
 UNDATED = "undated"
 #: ``x_accord_date_basis`` of an action dated by the list it was read from, not by its designation.
 LIST_DATE_BASIS = "sdn-list-date"
+#: Marks, in ``build``'s output, the undated action of an entry a dated designation now covers; ``reconcile``
+#: revokes it if it is stored and drops the marker otherwise (never stored itself).
+_SUPERSEDED = "_superseded_by"
 CLEAR = tlpmod.TLP2_IDS[tlpmod.CLEAR]
 #: Properties that do not make a new version by themselves.
 _VOLATILE = ("created", "modified", "valid_from", "object_marking_refs", "created_by_ref")
@@ -304,6 +308,8 @@ def build(entries: list[SdnEntry], *, list_date: str, known_actors: dict[str, li
             act["operation_name"] = d["operation_name"]
         objs.append(act)
         dated.update(m.ent_num for m in members)
+        objs += [{"type": "disruption-action", "id": action_id(f"sdn-entry:{m.ent_num}"), _SUPERSEDED: act["id"]}
+                 for m in members]  # fmt: skip
     objs += [_undated_action(e, stamp) for e in entries if _is_cyber(e) and e.ent_num not in dated]
     truncated = [f"{e.name} ({e.ent_num}): dropped cut-off remark {e.truncated!r}" for e in entries if e.truncated]
     return Built(objs, unresolved, truncated, created, linked)
@@ -394,6 +400,13 @@ def reconcile(objs: list[dict[str, Any]], stored: dict[str, dict[str, Any]], lis
     out: list[dict[str, Any]] = []
     for obj in objs:
         old = stored.get(obj["id"])
+        if _SUPERSEDED in obj:
+            # An entry that was undated and now has a dated designation: its undated action is revoked, so
+            # the designation is counted once.
+            if old is not None and not old.get("revoked"):
+                out.append({**old, "modified": _after(list_date, old["modified"]), "revoked": True,
+                            "x_accord_superseded_by": obj[_SUPERSEDED]})  # fmt: skip
+            continue
         if (
             old is not None
             and is_undated(obj)
