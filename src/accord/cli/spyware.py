@@ -96,7 +96,7 @@ def _print_view(v: dict[str, Any]) -> None:
             output.line(f"  {key}: {', '.join(v[key])}")
     for inv in v["investigations"]:
         who = f" — targeted: {', '.join(inv['targeted'])}" if inv["targeted"] else ""
-        output.line(f"  investigation: {(inv['first_seen'] or '')[:10]} {inv['name']}{who}")
+        output.line(f"  investigation: reported {(inv['reported'] or '?')[:10]} {inv['name']}{who}")
     _print_victims(v["victimology"])
     _print_infrastructure(v["infrastructure"], "  ")
     output.line(f"  indicators: {v['indicators']}")

@@ -305,7 +305,7 @@ class Registry:
     def _campaign(self, c: dict[str, Any]) -> dict[str, Any]:
         return {
             "name": c.get("name"),
-            "first_seen": c.get("first_seen"),
+            "reported": c.get("x_accord_reported"),
             "targeted": [g.get("name") for g, _r in self.targets.get(c["id"], [])],
             "description": c.get("description"),
             "references": _urls(c),

@@ -13,10 +13,10 @@ importing the same file twice creates nothing new either. The model:
   ``authored-by`` its vendor, ``exploits`` ``vulnerability`` objects (CVE ids);
 * an indicator file's own ``malware`` is ``duplicate-of`` the registry product, so its indicators
   (``indicates`` that malware) point at the product and vendor;
-* investigations: ``campaign`` ``uses`` the product and ``targets`` the groups of people it found
-  targeted — ``identity`` objects of ``identity_class`` class (label ``spyware-target-group``) whose
-  ``sectors`` are Accord's sector vocabulary (``accord.access.orgs.SECTORS``), each ``targets`` link
-  carrying the source that names the victims;
+* investigations: ``campaign`` (dated by its report, ``x_accord_reported``) ``uses`` the product and
+  ``targets`` the groups of people it found targeted — ``identity`` objects of ``identity_class``
+  class (label ``spyware-target-group``) whose ``sectors`` are Accord's sector vocabulary
+  (``accord.access.orgs.SECTORS``), each ``targets`` link carrying the source that names the victims;
 * infrastructure: per indicator file, an ``infrastructure`` the product ``uses``, which the file's
   network indicators (domains, IP addresses, URLs) ``indicate``; its ``infrastructure_types`` are what
   the source says the domains are for, else ``unknown`` (the description says why), and its sources
@@ -385,7 +385,8 @@ def registry_objects(galaxy: Galaxy | None = None) -> list[dict[str, Any]]:
             **_common(stamp),
             "name": f["investigation"],
             "description": f"Investigation by {f['source']} (indicators: {f['file']}).",
-            "first_seen": f["published"],
+            # The report's date, not the campaign's first sighting (which the reports do not all give).
+            "x_accord_reported": f["published"],
         }
         if f.get("refs"):
             camp["external_references"] = _refs(f["refs"], f["source"])
