@@ -235,3 +235,24 @@ def test_partner_cli_and_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     # The partner's own token gets nothing from REST.
     partner = {"Authorization": f"Bearer {r.json()['token']}"}
     assert client.get("/api/v1/partners", headers=partner).status_code == 403
+
+
+def test_a_feed_with_partner_credentials_on_another_collection_says_why(tmp_path: Path) -> None:
+    from .conftest import add_partner_org, served_in_thread
+
+    source = sqlite_hub_at(tmp_path / "a.db")
+    here = setup_partner(source, "A", ["B"])
+    everything = source.add_collection(source.viewer_as(None), "Everything")["id"]
+    target = sqlite_hub_at(tmp_path / "b.db")
+    add_partner_org(target, "Hub A")
+    email, token = here.tokens["B"]
+    with served_in_thread(source) as base:
+        op = target.viewer_as(None)
+        target.add_feed(op, "wrong", f"{base}/taxii2/", collection=everything, user=email, password=token,
+                        as_org="Hub A")  # fmt: skip
+        report = target.pull_feed(op, "wrong")
+        assert report["error"].startswith("these credentials may not read the collection"), report
+        assert "HTTP 403" in report["error"] and "partner hub" in report["error"]
+        target.add_feed(op, "right", f"{base}/taxii2/", collection=here.collection, user=email, password=token,
+                        as_org="Hub A")  # fmt: skip
+        assert target.pull_feed(op, "right")["error"] is None

@@ -121,7 +121,12 @@ def list_(json: JsonOpt = False) -> None:
     else:
         columns = ["name", "kind", "as", "interval", "objects_pulled", "last_success", "failures", "last_error",
                    "next_attempt"]  # fmt: skip
-        output.table(rows, columns, "Feeds")
+        short = [{**r, "last_error": _shorten(r["last_error"])} for r in rows]  # the whole error: --json
+        output.table(short, columns, "Feeds")
+
+
+def _shorten(text: str | None, limit: int = 120) -> str | None:
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _summary(r: dict[str, Any]) -> str:

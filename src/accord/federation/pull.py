@@ -311,7 +311,9 @@ def _pull(hub: Hub, name: str, scheduled: bool, progress: Callable[[PullReport],
         store.finish(conn, feed["pk"], worker, at=at, next_attempt=nxt, objects=run.report.stored, error=error,
                      failures=failures)  # fmt: skip
     if error is not None:
-        log.warning("feed %s: %s (next attempt %s)", name, error, format_micro(nxt))
+        # A pull asked for (CLI, REST, web) reports its error to the asker; the background one only logs it.
+        log.log(logging.WARNING if scheduled else logging.DEBUG, "feed %s: %s (next attempt %s)", name, error,
+                format_micro(nxt))  # fmt: skip
     elif scheduled and run.report.stored:
         log.info("feed %s: %d objects stored", name, run.report.stored)
     return run.report

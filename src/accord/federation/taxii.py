@@ -108,7 +108,9 @@ def resolve_collection(client: httpx.Client, url: str, collection_id: str | None
         if isinstance(coll, dict) and coll.get("can_read") is False:
             raise FeedFailed(f"collection {candidate} exists but these credentials may not read it")
         return candidate
-    raise FeedFailed("collection not found: " + "; ".join(failures))
+    refused = any(f"answered HTTP {code}" in f for f in failures for code in (401, 403))
+    what = "these credentials may not read the collection" if refused else "collection not found"
+    raise FeedFailed(f"{what}: " + "; ".join(failures))
 
 
 def _last_from_manifest(client: httpx.Client, coll_url: str, params: dict[str, Any]) -> str | None:
