@@ -138,6 +138,24 @@ def test_raw_prefilter_equals_reference(workload: Path) -> None:
     assert _found(hits) == expected
 
 
+@pytest.mark.parametrize("block", [1, 50, 333, 4096])
+def test_small_read_blocks_give_the_same_hits_and_counts(workload: Path, monkeypatch, block: int) -> None:
+    """Lines cut by a read block's end (or longer than a block) are finished with the next block."""
+    from accord.detect import sweep as sweep_mod
+
+    indicators = [_ind(i, p) for i, p in enumerate(SINGLE)]
+    parser = sniff(workload, "jsonl", MAP)
+    matcher = compile_matcher(indicators)
+    whole, stats = sweep_file(matcher, str(workload), parser)
+    with workload.open("ab") as fh:
+        fh.write(b'{"broken": ')  # a last line without its newline
+    monkeypatch.setattr(sweep_mod, "_BLOCK", block)
+    small, small_stats = sweep_file(matcher, str(workload), parser)
+    assert _found(small) == _found(whole) and whole
+    assert small_stats.lines == stats.lines + 1 and small_stats.malformed == stats.malformed + 1
+    assert small_stats.bytes == workload.stat().st_size
+
+
 def test_every_line_path_and_workers_equal_reference(workload: Path) -> None:
     indicators = [_ind(i, p) for i, p in enumerate(SINGLE + NO_NEEDLE)]
     parser = sniff(workload, "jsonl", MAP)

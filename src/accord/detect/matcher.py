@@ -159,6 +159,7 @@ class Matcher:
         self._eq_index: dict[str, dict[tuple, dict[str, int | list[int]]]] = {}
         self._always_by_type: dict[str, list[int]] = {}
         self._filters: dict[frozenset[str], Any] = {}
+        self._all_paths: frozenset[str] | None = None
         self.keep_events = False  # hits carry their events' objects (for sightings with observed-data)
 
     # -- building ------------------------------------------------------------------------------------
@@ -365,8 +366,9 @@ class Matcher:
         or None when some observation has no needle (then every line must be parsed)."""
         from accord.detect.rawfilter import RawFilter  # noqa: PLC0415 (Hyperscan only where needed)
 
-        all_paths = {c.path.text for obs in self.observations for c in _comparisons(obs.expr)}
-        key = frozenset(p for p in all_paths if verbatim(p))
+        if self._all_paths is None:
+            self._all_paths = frozenset(c.path.text for obs in self.observations for c in _comparisons(obs.expr))
+        key = frozenset(p for p in self._all_paths if verbatim(p))
         if key in self._filters:
             return self._filters[key]
         needles: dict[int, Needles] = {}

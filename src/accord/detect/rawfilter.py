@@ -154,39 +154,52 @@ class RawFilter:
                     _write(db, paths[i])
         return [db for db in dbs if db is not None]
 
-    def candidates(self, buf: bytes) -> Iterator[tuple[int, int, int, set[int]]]:
-        """(line index within buf (0-based), start, end, observation ids) for each candidate line, in
-        order. ``buf`` holds whole lines; ``ALL`` in the ids means every observation."""
+    def candidates(
+        self, buf: bytes, start: int = 0, end: int | None = None, tally: list[int] | None = None
+    ) -> Iterator[tuple[int, int, int, set[int]]]:
+        """(line index within buf[start:end] (0-based), start, end, observation ids) for each candidate
+        line, in order; positions are offsets in ``buf``. ``buf[start:end]`` holds whole lines (it is
+        scanned in place, not copied); ``ALL`` in the ids means every observation. ``tally``, when
+        given, receives ``[offset, newlines before it]``: how far the line count got, so the caller
+        need only count the rest."""
+        if end is None:
+            end = len(buf)
         found: list[tuple[int, int]] = []
         append = found.append
 
         def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             append((to, ident))
 
+        view = memoryview(buf)[start:end] if start or end != len(buf) else buf
         for db in self.dbs:
-            db.scan(buf, match_event_handler=on_match)
-        self.special_db.scan(buf, match_event_handler=on_match)
+            db.scan(view, match_event_handler=on_match)
+        self.special_db.scan(view, match_event_handler=on_match)
+        if tally is not None:
+            tally[:] = [start, 0]
         if not found:
             return
         found.sort()
         targets = self.targets
         line_no = 0
-        counted_to = 0
+        counted_to = start
         cur_start = -1
         cur_end = -1
         cur_ids: set[int] = set()
         cur_line = 0
         for to, ident in found:
+            to += start
             if to - 1 > cur_end:  # the match ends on a later line (a line owns its newline)
                 if cur_start >= 0:
                     yield cur_line, cur_start, cur_end, cur_ids
-                start = buf.rfind(b"\n", 0, to - 1) + 1
-                end = buf.find(b"\n", to - 1)
-                if end < 0:
-                    end = len(buf)
-                line_no += buf.count(b"\n", counted_to, start)
-                counted_to = start
-                cur_line, cur_start, cur_end, cur_ids = line_no, start, end, set()
+                line_start = buf.rfind(b"\n", start, to - 1) + 1 or start
+                line_end = buf.find(b"\n", to - 1, end)
+                if line_end < 0:
+                    line_end = end
+                line_no += buf.count(b"\n", counted_to, line_start)
+                counted_to = line_start
+                cur_line, cur_start, cur_end, cur_ids = line_no, line_start, line_end, set()
             cur_ids.update(targets[ident])
         if cur_start >= 0:
             yield cur_line, cur_start, cur_end, cur_ids
+        if tally is not None:
+            tally[:] = [counted_to, line_no]

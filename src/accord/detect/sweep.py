@@ -107,20 +107,36 @@ class _RangeWork:
             return None
         return event
 
-    def block(self, buf: bytes, base: int) -> int:
-        """Scan ``buf`` (whole lines) whose first line is number ``base + 1``; returns its newline count."""
+    def block(self, buf: bytes, base: int, start: int = 0, end: int | None = None) -> int:
+        """Scan the whole lines of ``buf[start:end]`` (in place), numbering the first ``base + 1``;
+        returns their newline count. A last line without its newline (the end of the input) is parsed
+        whatever the pre-filter says, so that a broken one is counted."""
+        if end is None:
+            end = len(buf)
         matcher = self.matcher
+        newlines = 0
+        if self.rawfilter is not None and end > start and buf[end - 1 : end] != b"\n":
+            cut = buf.rfind(b"\n", start, end) + 1 or start
+            newlines = self.block(buf, base, start, cut) if cut > start else 0
+            saved, self.rawfilter = self.rawfilter, None
+            try:
+                self.block(buf, base + newlines, cut, end)
+            finally:
+                self.rawfilter = saved
+            return newlines
         if self.rawfilter is not None:
-            for index, start, end, ids in self.rawfilter.candidates(buf):
-                event = self._event(buf[start:end], base + index + 1)
+            tally = [start, 0]
+            for index, lstart, lend, ids in self.rawfilter.candidates(buf, start, end, tally):
+                event = self._event(buf[lstart:lend], base + index + 1)
                 if event is None:
                     continue
                 chosen = matcher.candidates(event) if ALL in ids else ids
                 if chosen:
                     self.hits.extend(matcher.check(event, chosen, self.state, self.file))
+            newlines = tally[1] + buf.count(b"\n", tally[0], end)
         else:
             lineno = base
-            for raw in buf.split(b"\n"):
+            for raw in buf[start:end].split(b"\n"):
                 lineno += 1
                 if not raw:
                     continue
@@ -130,12 +146,15 @@ class _RangeWork:
                 chosen = matcher.candidates(event)
                 if chosen:
                     self.hits.extend(matcher.check(event, chosen, self.state, self.file))
-        newlines = buf.count(b"\n")
-        self.stats.lines += newlines + (0 if buf.endswith(b"\n") or not buf else 1)
-        self.stats.bytes += len(buf)
+            newlines = buf.count(b"\n", start, end)
+        size = end - start
+        self.stats.lines += newlines + (0 if size == 0 or buf[end - 1 : end] == b"\n" else 1)
+        self.stats.bytes += size
         return newlines
 
     def run(self, stream: Any, limit: int | None, progress: Callable[[int, int], None] | None) -> None:
+        """Scan a stream of lines block by block. A line cut by a block's end is finished on its own
+        with the next block's head, so the blocks themselves are scanned without being copied."""
         base = 0
         carry = b""
         left = limit
@@ -148,16 +167,27 @@ class _RangeWork:
                 if carry:
                     self.block(carry, base)
                 break
-            data = carry + data
-            cut = data.rfind(b"\n")
+            begin = 0
+            if carry:
+                head = data.find(b"\n")
+                if head < 0:
+                    carry += data
+                    continue
+                begin = head + 1
+                line = carry + data[:begin]
+                carry = b""
+                base += self.block(line, base)
+                if progress:
+                    progress(len(line), 1)
+            cut = data.rfind(b"\n", begin)
             if cut < 0:
-                carry = data
+                carry = data[begin:]
                 continue
-            buf, carry = data[: cut + 1], data[cut + 1 :]
-            lines = self.block(buf, base)
+            lines = self.block(data, base, begin, cut + 1)
+            carry = data[cut + 1 :]
             base += lines
             if progress:
-                progress(len(buf), lines)
+                progress(cut + 1 - begin, lines)
 
 
 def split_ranges(path: str | Path, parts: int, min_size: int = _SMALL) -> list[tuple[int, int]]:
