@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from accord.errors import InvalidInput
 from accord.hub import Hub
 from accord.spyware import seed
 from accord.spyware.correlate import value_key
+from accord.spyware.registry import Registry
 from accord.stix.extensions import DISRUPTION_EXTENSION_ID
 from accord.stix.reader import Item
 
@@ -164,3 +166,40 @@ def test_api_shows_infrastructure_and_victims(hub: Hub) -> None:
     assert {r["sector"] for r in vendor["victimology"]} == {"communications", "government"}
     rows = client.get("/api/v1/spyware", headers=auth).json()
     assert next(r for r in rows if r["name"] == "Cytrox")["targeted_sectors"] == ["communications", "government"]
+
+
+def test_exploits_are_cve_vulnerabilities_and_each_link_cites_its_source() -> None:
+    objs = seed.registry_objects()
+    vulns = {o["id"]: o for o in objs if o["type"] == "vulnerability"}
+    assert vulns
+    for v in vulns.values():
+        [ref] = v["external_references"]
+        assert ref["source_name"] == "cve" and re.fullmatch(r"CVE-\d{4}-\d{4,}", ref["external_id"])
+        assert v["name"] == ref["external_id"]
+    exploits = [o for o in objs if o["type"] == "relationship" and o["relationship_type"] == "exploits"]
+    assert {r["target_ref"] for r in exploits} == set(vulns)
+    assert all(r["external_references"][0]["url"].startswith("https://") for r in exploits)
+
+
+def test_export_controls_are_dated_sanction_actions_with_sources() -> None:
+    actions = {o["name"]: o for o in seed.registry_objects() if o["type"] == "disruption-action"}
+    nso = actions["US Entity List: NSO Group and Candiru"]
+    assert nso["action_date"] == "2021-11-03T00:00:00.000Z" and nso["action_types"] == ["sanction"]
+    assert {s["designated_name"] for s in nso["sanctions"]} == {"NSO Group", "Candiru"}
+    intellexa = actions["US Entity List: Intellexa and Cytrox"]
+    assert intellexa["action_date"] == "2023-07-18T00:00:00.000Z" and "2023-15343" in intellexa["description"]
+    assert any("2023-15343" in r["url"] for r in intellexa["external_references"])
+    assert all(r["url"] for a in actions.values() for r in a["external_references"])
+
+
+def test_a_victim_claim_no_source_confirms_is_shown_as_unverified() -> None:
+    objs = seed.registry_objects()
+    rel = next(o for o in objs if o["type"] == "relationship" and o["relationship_type"] == "targets")
+    flagged = [{**o, "x_accord_unverified": True} if o["id"] == rel["id"] else o for o in objs]
+    reg = Registry.from_objects(flagged)
+    camp = rel["source_ref"]
+    product = next(p for p, cs in reg.campaigns.items() if any(c["id"] == camp for c in cs))
+    rows = reg.victimology([product])
+    group = next(o for o in objs if o["id"] == rel["target_ref"])
+    assert next(r for r in rows if r["sector"] == group["sectors"][0])["unverified"] is True
+    assert not any(r["unverified"] for r in Registry.from_objects(objs).victimology([product]))
