@@ -256,3 +256,35 @@ def test_a_feed_with_partner_credentials_on_another_collection_says_why(tmp_path
         target.add_feed(op, "right", f"{base}/taxii2/", collection=here.collection, user=email, password=token,
                         as_org="Hub A")  # fmt: skip
         assert target.pull_feed(op, "right")["error"] is None
+
+
+def test_an_existing_organisation_becomes_a_partner_hub(hub: Hub) -> None:
+    """Hubs set up before partner hubs existed stood for partners with member organisations."""
+    op = hub.viewer_as(None)
+    hub.add_org(op, "A CERT", "cert", "GB")
+    hub.add_org(op, "Hub B", "government-national", "FR")  # as the README once said
+    hub.add_user(op, "pull@hub-b.example", "Hub B", "reader")
+    hub.add_user(op, "lead@hub-b.example", "Hub B", "analyst")
+    hub.add_group(op, "pair", "A CERT", ["Hub B"])
+    coll = hub.add_collection(op, "Pushed", scope="federation", writers="Hub B")["id"]
+    token = hub.create_token(op, "pull@hub-b.example")["token"]
+    assert not hub.authenticate(f"Bearer {token}").partner
+    with pytest.raises(InvalidInput) as refused:
+        partners.convert(hub, op, "Hub B")
+    for reason in ("sharing group(s) pair", "lead@hub-b.example hold a role above reader", f"collection(s) {coll}"):
+        assert reason in refused.value.message
+    hub.remove_group_member(op, "pair", "Hub B")
+    hub.remove_collection(op, coll)
+    with hub.engine.begin() as conn:
+        from sqlalchemy import delete
+
+        from accord.store.schema import app_user
+
+        conn.execute(delete(app_user).where(app_user.c.email == "lead@hub-b.example"))
+    assert partners.convert(hub, op, "Hub B")["kind"] == "partner-hub"
+    with pytest.raises(PermissionDenied):
+        hub.authenticate(f"Bearer {token}")  # the same token is now a partner's: TAXII only
+    assert hub.authenticate(f"Bearer {token}", partner_ok=True).partner
+    with pytest.raises(AlreadyExists):
+        partners.convert(hub, op, "Hub B")
+    assert [a["action"] for a in hub.audit(op, limit=5)][0] == "org.partner-hub"

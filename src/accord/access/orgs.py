@@ -18,7 +18,14 @@ from sqlalchemy import Connection, select
 from accord.access.viewer import Viewer
 from accord.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from accord.stix.timestamps import format_stix, now
-from accord.store.schema import group_member, organisation
+from accord.store.schema import (
+    app_user,
+    group_member,
+    organisation,
+    sharing_group,
+    taxii_collection,
+    taxii_collection_org,
+)
 
 #: STIX 2.1 industry-sector-ov plus the sectors a collective-defence hub needs.
 SECTORS: tuple[str, ...] = (
@@ -114,6 +121,38 @@ def get(conn: Connection, name_or_identity: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no organisation named {name_or_identity!r} (see 'accord org list')")
     return dict(row._mapping)
+
+
+def make_partner(conn: Connection, actor: Viewer, name: str) -> dict[str, Any]:
+    """Turn an existing member organisation into a partner hub (hubs set up before partner hubs existed
+    stood for their partners with member organisations). Refused, with the reasons, while it is in a
+    sharing group, has users above ``reader``, or may write to a collection."""
+    if not actor.is_hub_admin:
+        raise PermissionDenied("only a hub admin may register partner hubs")
+    org = get(conn, name)
+    if is_partner(org):
+        raise AlreadyExists(f"{org['name']!r} is a partner hub already")
+    why = []
+    in_groups = [r.name for r in conn.execute(
+        select(sharing_group.c.name).join(group_member, group_member.c.group_pk == sharing_group.c.pk)
+        .where(group_member.c.org_pk == org["pk"]).order_by(sharing_group.c.name))]  # fmt: skip
+    if in_groups:
+        why.append(f"it is in sharing group(s) {', '.join(in_groups)} (accord group remove-member)")
+    above = [r.email for r in conn.execute(
+        select(app_user.c.email).where(app_user.c.org_pk == org["pk"], app_user.c.role != "reader")
+        .order_by(app_user.c.email))]  # fmt: skip
+    if above:
+        why.append(f"its user(s) {', '.join(above)} hold a role above reader")
+    writes = [r.id for r in conn.execute(
+        select(taxii_collection.c.id).join(taxii_collection_org, taxii_collection_org.c.collection_pk ==
+                                           taxii_collection.c.pk)
+        .where(taxii_collection_org.c.org_pk == org["pk"], taxii_collection_org.c.access == "write"))]  # fmt: skip
+    if writes:
+        why.append(f"it may write to collection(s) {', '.join(writes)}")
+    if why:
+        raise InvalidInput(f"{org['name']!r} cannot become a partner hub while " + "; ".join(why))
+    conn.execute(organisation.update().where(organisation.c.pk == org["pk"]).values(kind=PARTNER_HUB))
+    return {**org, "kind": PARTNER_HUB}
 
 
 def get_by_pk(conn: Connection, pk: int) -> dict[str, Any]:

@@ -134,3 +134,8 @@ def add_partner(request: Request, who: Who, body: PartnerIn) -> Response:
     out = partners.add(hub_of(request), who, body.name, body.country, sector=body.sector, user=body.user,
                        token_days=body.token_days)  # fmt: skip
     return _json(out, 201)
+
+
+@router.post("/partners/{name}/convert", summary="Make an existing organisation a partner hub (hub admins)")
+def convert_partner(request: Request, who: Who, name: str) -> Response:
+    return _json(partners.convert(hub_of(request), who, name))

@@ -50,6 +50,21 @@ def partner_add(
         output.line(f"reader {out['user']}; token (shown once, give it to the partner's operator): {out['token']}")
 
 
+@partner_app.command("convert")
+def partner_convert(name: str, json: JsonOpt = False) -> None:
+    """Make an existing organisation (one that stood for a partner hub before partner hubs existed) a
+    partner hub; refused, with the reasons, while it is in a group, has non-reader users or writes.
+
+    Example: accord partner convert "Hub B"
+    """
+    h = hub()
+    out = partners.convert(h, h.viewer_as(None), name)
+    if json:
+        output.print_json(out)
+    else:
+        output.line(f"{out['name']} is now a partner hub: its tokens read federation collections only")
+
+
 @partner_app.command("list")
 def partner_list(json: JsonOpt = False) -> None:
     """List the partner hubs registered here, with their users.
@@ -228,9 +243,13 @@ def rekey(json: JsonOpt = False) -> None:
 
 
 @feed_app.command("new-key")
-def new_key() -> None:
+def new_key(json: JsonOpt = False) -> None:
     """Print a fresh feed key (for ACCORD_FEED_KEY or a key file); nothing is stored.
 
     Example: export ACCORD_FEED_KEY="$(accord feed new-key)"
     """
-    output.line(secrets.new_key())
+    key = secrets.new_key()
+    if json:
+        output.print_json({"key": key})
+    else:
+        output.line(key)

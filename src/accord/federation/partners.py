@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from accord.access import orgs, users
 from accord.access.viewer import Viewer
 from accord.errors import InvalidInput, PermissionDenied
+from accord.store import audit
 
 if TYPE_CHECKING:
     from accord.hub import Hub
@@ -48,6 +49,16 @@ def add(
         tok = hub.create_token(actor, out["user"], label="partner hub pulls", expires_in_days=token_days)
         out["token"], out["token_expires_at"] = tok["token"], tok["expires_at"]
     return out
+
+
+def convert(hub: Hub, actor: Viewer, name: str) -> dict[str, Any]:
+    """Make an existing organisation a partner hub (for hubs set up before partner hubs existed); its
+    tokens then read only what a partner hub may."""
+    with hub.engine.begin() as conn:
+        org = orgs.make_partner(conn, actor, name)
+        audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="org.partner-hub", target=org["name"],
+                     source=actor.source)  # fmt: skip
+    return {k: org[k] for k in ("name", "identity_id", "sector", "country", "kind")}
 
 
 def list_all(hub: Hub, actor: Viewer) -> list[dict[str, Any]]:
