@@ -203,3 +203,12 @@ def test_a_victim_claim_no_source_confirms_is_shown_as_unverified() -> None:
     group = next(o for o in objs if o["id"] == rel["target_ref"])
     assert next(r for r in rows if r["sector"] == group["sectors"][0])["unverified"] is True
     assert not any(r["unverified"] for r in Registry.from_objects(objs).victimology([product]))
+
+
+def test_unconfirmed_registry_claims_travel_with_their_stix_objects() -> None:
+    reg = Registry.from_objects(seed.registry_objects())
+    helios = next(p for p in reg.products.values() if p["name"] == "Helios")
+    assert helios["x_accord_unverified"] is True and reg.product_view(helios["id"])["unverified"] is True
+    [inv] = reg.product_view(PREDATOR_INTELLEXA)["investigations"]
+    assert inv["unverified"] is True and inv["reported"].startswith("2026-02-17")
+    assert not reg.product_view(PREDATOR_CYTROX)["investigations"][0]["unverified"]

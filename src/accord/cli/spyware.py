@@ -90,13 +90,14 @@ def _print_view(v: dict[str, Any]) -> None:
             _print_infrastructure(p["infrastructure"], "    ")
         output.line("")
         return
-    output.line(f"Product: {v['label']}  ({v['id']})")
+    output.line(f"Product: {v['label']}  ({v['id']})" + ("  [details unverified]" if v["unverified"] else ""))
     for key in ("platforms", "capabilities", "exploits", "aliases"):
         if v[key]:
             output.line(f"  {key}: {', '.join(v[key])}")
     for inv in v["investigations"]:
         who = f" — targeted: {', '.join(inv['targeted'])}" if inv["targeted"] else ""
-        output.line(f"  investigation: reported {(inv['reported'] or '?')[:10]} {inv['name']}{who}")
+        flag = " (date unverified)" if inv["unverified"] else ""
+        output.line(f"  investigation: reported {(inv['reported'] or '?')[:10]}{flag} {inv['name']}{who}")
     _print_victims(v["victimology"])
     _print_infrastructure(v["infrastructure"], "  ")
     output.line(f"  indicators: {v['indicators']}")

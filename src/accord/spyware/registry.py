@@ -281,6 +281,7 @@ class Registry:
             "malware_types": p.get("malware_types", []),
             "capabilities": p.get("capabilities", []),
             "platforms": p.get("x_accord_platforms", []),
+            "unverified": bool(p.get("x_accord_unverified")),
             "vendors": [self._vendor_brief(v) for v in self.authored.get(product_id, [])],
             "exploits": sorted(v.get("name", "") for v in self.exploits.get(product_id, [])),
             "investigations": [self._campaign(c) for c in self.campaigns.get(product_id, [])],
@@ -306,6 +307,7 @@ class Registry:
         return {
             "name": c.get("name"),
             "reported": c.get("x_accord_reported"),
+            "unverified": bool(c.get("x_accord_unverified")),
             "targeted": [g.get("name") for g, _r in self.targets.get(c["id"], [])],
             "description": c.get("description"),
             "references": _urls(c),

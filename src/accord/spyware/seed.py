@@ -351,6 +351,9 @@ def registry_objects(galaxy: Galaxy | None = None) -> list[dict[str, Any]]:
         who = g.vendors[vendor].name if vendor else "an unknown developer"
         what = "Spyware" if kinds == [SPYWARE] else "Surveillance product"
         obj["description"] = f"{what} of {who} (Accord spyware registry)."
+        if p.get("x_accord_unverified"):
+            obj["x_accord_unverified"] = True
+            obj["description"] += " Its platforms and capabilities could not be confirmed from public sources."
         out.append(obj)
         if vendor:
             out.append(relationship("authored-by", pid, f"identity--{vendor}", stamp))
@@ -390,6 +393,9 @@ def registry_objects(galaxy: Galaxy | None = None) -> list[dict[str, Any]]:
         }
         if f.get("refs"):
             camp["external_references"] = _refs(f["refs"], f["source"])
+        if f.get("x_accord_unverified"):
+            camp["x_accord_unverified"] = True
+            camp["description"] += " Its report date could not be confirmed from public sources."
         out.append(camp)
         out.append(relationship("uses", cid, pid, stamp))
         victim_refs = _site_refs(f.get("targeted_refs") or f.get("refs", []))
@@ -519,7 +525,7 @@ def file_links(
         "id": _sid("infrastructure", f"infrastructure|{base}|{pid}"),
         **_common(stamp),
         "name": f"{label} infrastructure ({entry.get('source') or base}"
-        + (f", {entry['published'][:4]})" if entry.get("published") else ")"),
+        + (f", {entry['published'][:4]})" if entry.get("published") and not entry.get("x_accord_unverified") else ")"),
         "description": f"The network infrastructure behind {label} that indicator file {base} names "
         f"({len(network)} domains and addresses, each an indicator that 'indicates' this object). {why}",
         "infrastructure_types": types,
@@ -527,8 +533,6 @@ def file_links(
     }
     if entry.get("refs"):
         infra["external_references"] = _refs(entry["refs"], entry["source"])
-    if entry.get("x_accord_unverified"):
-        infra["x_accord_unverified"] = True
     out.append(infra)
     out.append(relationship("uses", pid, infra["id"], stamp, f"{label} uses the infrastructure {base} names"))
     out += [relationship("indicates", ind, infra["id"], stamp) for ind in network]
