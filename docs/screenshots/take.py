@@ -54,6 +54,8 @@ def main() -> None:
                     page.screenshot(path=HERE / "object.png", full_page=True)
                 page.goto(base + "/sightings")
                 page.screenshot(path=HERE / "sightings.png", full_page=True)
+                page.goto(base + "/detections?days=all")
+                page.screenshot(path=HERE / "detections.png", full_page=True)
                 page.goto(base + "/impact")
                 page.screenshot(path=HERE / "impact.png", full_page=True)
                 page.goto(base + "/norms")
@@ -61,6 +63,15 @@ def main() -> None:
                 hub.spyware_seed(op)  # the shipped spyware registry and indicator files
                 page.goto(base + "/spyware")
                 page.screenshot(path=HERE / "spyware.png", full_page=True)
+                page.goto(base + "/spyware/check")
+                page.screenshot(path=HERE / "device-check.png", full_page=True)
+                page.get_by_label("MVT results folder as a .zip, or an artefact list").set_input_files(
+                    str(ROOT / "demo" / "device-check-sample.jsonl"))  # fmt: skip
+                page.get_by_role("button", name="Check").click()
+                page.wait_for_selector("#report")
+                page.screenshot(path=HERE / "device-report.png", full_page=True)
+                page.goto(base + "/account")
+                page.screenshot(path=HERE / "account-sessions.png", full_page=True)
                 page.goto(base + "/publish")
                 page.get_by_label("Name", exact=True).fill("Harbourside phishing landing page")
                 page.get_by_label("STIX pattern").fill("[url:value = 'https://harbourside-secure.example/login'")

@@ -82,6 +82,7 @@ def main() -> None:
         fill(hub, args.objects)
         print(f"filled {args.objects:,} indicators in {time.perf_counter() - start:.1f} s")
         sweep_sightings(hub, args.sightings)
+        hub.index_text()  # as 'accord serve' does in the background (the SQLite substring index catches up)
         op = hub.viewer_as(None)
         hub.add_user(op, "bench@org.example", "Org 03", "analyst")
         hub.set_password(op, "bench@org.example", "a bench password, long enough")

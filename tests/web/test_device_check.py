@@ -80,7 +80,7 @@ def test_an_mvt_folder_as_a_zip_gives_the_report(client: TestClient) -> None:
     shared = orjson.loads(re.search(r'name="sightings" value="([^"]+)"', page).group(1).replace("&#34;", '"'))
     assert {s["indicator"].split("--")[0] for s in shared} == {"indicator"}
     assert all(set(s) <= {"indicator", "count", "first_seen", "last_seen"} for s in shared)
-    assert "OpenLine Helpline" in page
+    assert "OpenLine Helpline" in page and "upload, which was deleted when it ended" in page
     assert leftovers() == before  # the temporary folder is gone
 
 

@@ -167,6 +167,9 @@ def run(hub: Any, who: Who, upload_path: Path, filename: str, work: Path) -> dic
     helplines = hub.spyware_helplines(who.viewer)
     result = check.run_check(device, registry, source=f"this hub ({who.viewer.org_name})")
     doc = report.build(result, helplines, can_share=False)
+    # The report's own words are for a check on the person's machine; this one ran on the hub's server.
+    doc["privacy"] = ("This check ran on the hub's server from your upload, which was deleted when it ended; the "
+                      "report was not stored and has not been sent anywhere.")  # fmt: skip
     proposal = share.payload(result, share_with="") if result.findings else None
     return {"doc": doc, "proposal": proposal["sightings"] if proposal else [], "helplines": helplines}
 
