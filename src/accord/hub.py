@@ -896,25 +896,29 @@ class Hub:
                          source=actor.source)  # fmt: skip
         return {"name": name, "removed": True}
 
-    def pull_feed(self, actor: Viewer, name: str, progress: Callable[[Any], None] | None = None) -> dict[str, Any]:
-        """Pull one feed now (whatever its schedule); the report says what came in, or the error.
+    def pull_feed(
+        self, actor: Viewer, name: str, progress: Callable[[Any], None] | None = None, *, full: bool = False
+    ) -> dict[str, Any]:
+        """Pull one feed now (whatever its schedule; ``full``: from the start); the report says what came in.
 
         ``progress`` is called with the running ``accord.federation.pull.PullReport`` after each page or event.
         """
         feedrules.check_manage(actor)
-        report = federation.pull(self, name, progress=progress).as_dict()
+        report = federation.pull(self, name, progress=progress, full=full).as_dict()
         with self.engine.begin() as conn:
-            keep = ("received", "known", "added", "new_version", "rejected", "error")
+            keep = ("received", "known", "added", "new_version", "rejected", "error", "full")
             audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="feed.pull", target=name,
                          source=actor.source, detail={k: report[k] for k in keep})  # fmt: skip
         return report
 
-    def pull_feeds(self, actor: Viewer, progress: Callable[[Any], None] | None = None) -> list[dict[str, Any]]:
+    def pull_feeds(
+        self, actor: Viewer, progress: Callable[[Any], None] | None = None, *, full: bool = False
+    ) -> list[dict[str, Any]]:
         """Pull every enabled feed now, one after the other."""
         feedrules.check_manage(actor)
         with self.engine.connect() as conn:
             names = [r["name"] for r in feedstore.list_all(conn) if r["enabled"]]
-        return [self.pull_feed(actor, n, progress) for n in names]
+        return [self.pull_feed(actor, n, progress, full=full) for n in names]
 
     def due_feeds(self) -> list[str]:
         """Names of the feeds whose next pull is due (for the scheduler)."""

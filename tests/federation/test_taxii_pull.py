@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from accord.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
+from accord.errors import AccordError, AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from accord.federation import taxii as taxii_source
 from accord.hub import Hub
 from accord.stix import tlp
@@ -384,3 +384,46 @@ def test_objects_created_by_a_member_of_this_hub_are_refused_with_the_reason(hub
     report = target.pull_feed(target.viewer_as(None), "from-a")
     assert report["error"] is None and report["added"] == 0 and report["rejected"] == 1
     assert "another member organisation" in report["errors"][0]
+
+
+def test_a_full_re_read_brings_what_was_shared_after_the_checkpoint(
+    hub: Hub, source: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object first held for the source's community and later also shared with the federation keeps its
+    date_added, which a partner's checkpoint may have passed: a full re-read (by hand, and the scheduler's
+    periodic one) brings it, skips what is held, and never moves the checkpoint back."""
+    from accord.federation.scheduler import FeedScheduler
+
+    target = pulling_hub(hub)
+    op_src = source.hub.viewer_as(None)
+    source.hub.add_org(op_src, "Bank", "financial-services", "GB")
+    mitre = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
+    attck = [indicator(f"attck{i}.example", level="clear", created_by_ref=mitre) for i in range(2)]
+    source.hub.ingest(source.hub.viewer_as("Bank"), items(*attck), source.hub.options(audience="community"))
+    source.publish([indicator("first.example", level="green")])
+    add_feed(target, source)
+    first = target.pull_feed(target.viewer_as(None), "from-a")
+    assert first["error"] is None and first["added"] == 1, first
+    checkpoint = first["checkpoint"]
+    # The member A CERT imports the same object later, for the federation: a new grant, the same version.
+    shared = source.hub.ingest(source.hub.viewer_as(source.member), items(attck[0]),
+                               source.hub.options(audience="federation"))  # fmt: skip
+    assert shared.unchanged == 1
+    full = target.pull_feed(target.viewer_as(None), "from-a", full=True)
+    assert full["error"] is None and full["full"] and full["added"] == 1 and full["known"] >= 1, full
+    assert rows_of(target, attck[0]["id"]) and not rows_of(target, attck[1]["id"])
+    feed = target.get_feed(target.viewer_as(None), "from-a")
+    assert feed["checkpoint"] == checkpoint  # nothing newer came: not moved back to the start
+
+    # The background puller re-reads in full once ACCORD_FEED_RESYNC hours have passed since the last one.
+    source.hub.ingest(source.hub.viewer_as(source.member), items(attck[1]), source.hub.options(audience="federation"))
+    monkeypatch.setenv("ACCORD_FEED_RESYNC", "1")
+    with target.engine.begin() as conn:
+        conn.execute(update(federation_feed).values(next_attempt_at=now()))
+    puller = FeedScheduler(target, tick=1)
+    puller._started -= puller.resync  # as if an hour had passed since the server started
+    assert puller.run_once() == 1
+    assert rows_of(target, attck[1]["id"])
+    monkeypatch.setenv("ACCORD_FEED_RESYNC", "soon")
+    with pytest.raises(AccordError, match="ACCORD_FEED_RESYNC"):
+        FeedScheduler(target, tick=1)

@@ -80,8 +80,8 @@ def get_feed(request: Request, who: Who, name: str) -> Response:
 
 
 @router.post("/feeds/{name}/pull", summary="Pull a feed now (hub admins); the report says what came in or the error")
-def pull_feed(request: Request, who: Who, name: str) -> Response:
-    report: dict[str, Any] = hub_of(request).pull_feed(who, name)
+def pull_feed(request: Request, who: Who, name: str, full: bool = False) -> Response:
+    report: dict[str, Any] = hub_of(request).pull_feed(who, name, full=full)
     return _json(report)
 
 

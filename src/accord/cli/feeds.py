@@ -156,6 +156,9 @@ def _summary(r: dict[str, Any]) -> str:
 def pull(
     name: Annotated[str | None, typer.Argument(help="The feed to pull (or --all).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Pull every enabled feed.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read the whole source, ignoring the checkpoint (held ones skipped).")
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Pull a feed (or every feed) now, whatever its schedule; exits 1 if a pull failed.
@@ -173,7 +176,7 @@ def pull(
         def show(r: Any) -> None:
             bar.update(task, description=f"pulling {r.feed}: {r.received:,} received, {r.stored:,} stored")
 
-        reports = h.pull_feeds(op, show) if all_ else [h.pull_feed(op, name or "", show)]
+        reports = h.pull_feeds(op, show, full=full) if all_ else [h.pull_feed(op, name or "", show, full=full)]
     if json:
         output.print_json(reports if all_ else reports[0])
     else:

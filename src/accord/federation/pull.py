@@ -35,6 +35,7 @@ from accord.access.viewer import Viewer
 from accord.errors import AccordError, FeedBusy, FeedFailed, NotFound
 from accord.federation import feeds as rules
 from accord.federation import misp, secrets, taxii
+from accord.stix import timestamps
 from accord.stix.reader import Item, read_bytes
 from accord.stix.timestamps import format_micro, now, version_key
 from accord.store import feeds as store
@@ -72,6 +73,8 @@ class PullReport:
     checkpoint: str | None = None
     error: str | None = None
     next_attempt: datetime | None = None
+    #: A full re-read (from the start, ignoring checkpoints; what is held is skipped).
+    full: bool = False
 
     @property
     def stored(self) -> int:
@@ -99,16 +102,22 @@ class _Run:
     """State of one pull."""
 
     def __init__(
-        self, hub: Hub, feed: dict[str, Any], worker: str, progress: Callable[[PullReport], None] | None = None
+        self,
+        hub: Hub,
+        feed: dict[str, Any],
+        worker: str,
+        progress: Callable[[PullReport], None] | None = None,
+        full: bool = False,
     ) -> None:
-        self.hub, self.feed, self.worker, self.progress = hub, feed, worker, progress
+        self.hub, self.feed, self.worker, self.progress, self.full = hub, feed, worker, progress, full
         self.publisher = publisher_for(feed)
         audience = parse_audience(feed["audience"]) if feed["audience"] else None
         # org and group are asked for outright (any TLP allows them); wider ones as a hint ingest caps by TLP.
         self.explicit = audience if audience is not None and audience.kind in (ORG, GROUP) else None
         self.hint = audience.kind if audience is not None and self.explicit is None else None
         self.options = hub.options(audience=self.explicit, via=f"feed:{feed['name']}", source=feed["url"][:300])
-        self.report = PullReport(feed=feed["name"], kind=feed["kind"], started=now(), checkpoint=feed["checkpoint"])
+        self.report = PullReport(feed=feed["name"], kind=feed["kind"], started=now(), checkpoint=feed["checkpoint"],
+                                 full=full)  # fmt: skip
         self.secret: str | None = None
 
     def open_secret(self) -> None:
@@ -169,7 +178,8 @@ class _Run:
         f = self.feed
         with taxii.client_for(f["auth"], f["username"], self.secret) as client:
             coll_url = taxii.resolve_collection(client, f["url"], f["collection_id"])
-            for page in _prefetched(taxii.pages(client, coll_url, f["checkpoint"])):
+            checkpoint = f["checkpoint"]
+            for page in _prefetched(taxii.pages(client, coll_url, None if self.full else checkpoint)):
                 self.report.pages += 1
                 items = [Item(i, o, size=len(orjson.dumps(o))) if isinstance(o, dict)
                          else Item(i, None, f"element {i} is a {type(o).__name__}, not a JSON object")
@@ -178,9 +188,9 @@ class _Run:
                 self.store(items)
                 # Only now, with the page stored, does the checkpoint move past it.
                 with self.hub.engine.begin() as conn:
-                    if page.objects and page.last_added:
+                    if page.objects and page.last_added and _later(page.last_added, checkpoint):
                         store.save_checkpoint(conn, f["pk"], page.last_added, self.report.stored - before)
-                        self.report.checkpoint = page.last_added
+                        self.report.checkpoint = checkpoint = page.last_added
                     else:
                         store.add_pulled(conn, f["pk"], self.report.stored - before)
                     store.renew(conn, f["pk"], self.worker, now() + LEASE)
@@ -193,7 +203,7 @@ class _Run:
         with misp.client_for(f["auth"], f["username"], self.secret) as client:
             refs = misp.manifest(client, f["url"])
             with self.hub.engine.connect() as conn:
-                stored = store.event_timestamps(conn, f["pk"])
+                stored = {} if self.full else store.event_timestamps(conn, f["pk"])
             for ref in refs:
                 if ref.timestamp is not None and ref.uuid in stored and ref.timestamp <= stored[ref.uuid]:
                     continue
@@ -262,10 +272,29 @@ def _prefetched(pages: Iterator[taxii.TaxiiPage], depth: int = 2) -> Iterator[ta
                 thread.join(timeout=0.2)
 
 
+def _later(stamp: str, than: str | None) -> bool:
+    """A full re-read never moves a checkpoint back."""
+    if than is None:
+        return True
+    try:
+        return timestamps.parse(stamp) > timestamps.parse(than)
+    except ValueError:
+        return True
+
+
 def pull(
-    hub: Hub, name: str, *, scheduled: bool = False, progress: Callable[[PullReport], None] | None = None
+    hub: Hub,
+    name: str,
+    *,
+    scheduled: bool = False,
+    progress: Callable[[PullReport], None] | None = None,
+    full: bool = False,
 ) -> PullReport:
     """Pull one feed now. FeedBusy if another process holds its lease; NotFound if there is no such feed.
+
+    ``full`` re-reads the whole source, ignoring the checkpoint (what this hub holds is skipped, so it
+    costs reading, not storing): it brings what a checkpoint cannot see, such as an object the source
+    shared with the federation after the partner's checkpoint had passed the object's ``date_added``.
 
     Errors of the source or of ingest do not raise: they are recorded in the feed's health (with the
     back-off's next attempt) and in the report's ``error``.
@@ -275,13 +304,15 @@ def pull(
             raise FeedBusy(f"feed {name!r} is being pulled by this process; try again when it is done")
         _ACTIVE.add(name)
     try:
-        return _pull(hub, name, scheduled, progress)
+        return _pull(hub, name, scheduled, progress, full)
     finally:
         with _ACTIVE_LOCK:
             _ACTIVE.discard(name)
 
 
-def _pull(hub: Hub, name: str, scheduled: bool, progress: Callable[[PullReport], None] | None) -> PullReport:
+def _pull(
+    hub: Hub, name: str, scheduled: bool, progress: Callable[[PullReport], None] | None, full: bool = False
+) -> PullReport:
     worker = this_worker()
     with hub.engine.begin() as conn:
         feed = store.get(conn, name)
@@ -290,7 +321,7 @@ def _pull(hub: Hub, name: str, scheduled: bool, progress: Callable[[PullReport],
         if not store.acquire(conn, name, worker, now(), LEASE):
             holder = store.lease_holder(conn, name)
             raise FeedBusy(f"feed {name!r} is being pulled by {holder}; try again when it is done")
-    run = _Run(hub, feed, worker, progress)
+    run = _Run(hub, feed, worker, progress, full)
     error: str | None = None
     try:
         run.open_secret()

@@ -5,6 +5,11 @@ Every ``ACCORD_FEED_TICK`` seconds (default 5) it asks the database which enable
 them one after the other. Several server processes (``--workers``) may each run one: a feed's lease
 in the database lets only one of them pull it at a time. ``ACCORD_FEEDS=off`` turns it off (for
 example where a separate process or a cron job runs ``accord feed pull --all``).
+
+Every ``ACCORD_FEED_RESYNC`` hours (default 24; ``0``: never) a feed's scheduled pull is a full re-read
+instead (``accord.federation.pull.pull(full=True)``): it brings what ``added_after`` cannot, such as an
+object the source shared with the federation after this hub's checkpoint had passed it. The time of the
+last full re-read is kept per server process.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from accord.errors import AccordError, FeedBusy
@@ -37,12 +43,27 @@ def tick_seconds() -> float:
     return value
 
 
+def resync_seconds() -> float:
+    """``ACCORD_FEED_RESYNC`` hours as seconds (0: no full re-reads)."""
+    raw = os.environ.get("ACCORD_FEED_RESYNC", "24")
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise AccordError(f"ACCORD_FEED_RESYNC={raw!r} is not a number of hours") from None
+    if hours < 0 or hours > 24 * 365:
+        raise AccordError(f"ACCORD_FEED_RESYNC={raw!r} must be between 0 (never) and 8760 hours")
+    return hours * 3600
+
+
 class FeedScheduler:
     """Pulls due feeds in a daemon thread until ``stop()``."""
 
     def __init__(self, hub: Hub, tick: float | None = None) -> None:
         self.hub = hub
         self.tick = tick if tick is not None else tick_seconds()
+        self.resync = resync_seconds()
+        self._started = time.monotonic()
+        self._last_full: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,9 +86,13 @@ class FeedScheduler:
         for name in self.hub.due_feeds():
             if self._stop.is_set():
                 break
+            at = time.monotonic()
+            full = self.resync > 0 and at - self._last_full.get(name, self._started) >= self.resync
             try:
-                pull(self.hub, name, scheduled=True)
+                report = pull(self.hub, name, scheduled=True, full=full)
                 ran += 1
+                if full and report.error is None:
+                    self._last_full[name] = at
             except FeedBusy:
                 continue  # another process is pulling it
             except AccordError as exc:  # removed meanwhile, database trouble: try again next tick
