@@ -202,16 +202,9 @@ def read(hub: Hub, viewer: Viewer, w: Window, scope: str) -> tuple[list[dict[str
     if scope != "all" and viewer.org_name is None:
         raise InvalidInput(f"scope {scope!r} needs an organisation: act as one")
     owner = viewer.org_name if scope == "mine" else None
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    while len(rows) < MAX_SIGHTINGS:
-        # A sighting is reported after what it saw, so one seen in the window was added after it began.
-        got = hub.search_page(viewer, types=["sighting"], owner=owner, added_after=w.since, cursor=cursor, limit=1000)
-        rows += got["objects"]
-        cursor = got["next"]
-        if cursor is None:
-            break
-    cut = cursor is not None
+    # A sighting is reported after what it saw, so one seen in the window was added after it began.
+    rows = hub.search(viewer, types=["sighting"], owner=owner, added_after=w.since, limit=MAX_SIGHTINGS + 1)
+    cut = len(rows) > MAX_SIGHTINGS
     if scope == "others":
         rows = [r for r in rows if r["owner"] != viewer.org_name]
     return [r for r in rows[:MAX_SIGHTINGS] if in_window(r, w)], cut
