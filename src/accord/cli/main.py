@@ -118,9 +118,21 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(h), host=host, port=port, log_level="info")
     else:
+        import socket
+
+        from uvicorn.supervisors import Multiprocess
+
         # Each process builds its own hub from the same ACCORD_* settings.
-        uvicorn.run("accord.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")  # fmt: skip
+        config = uvicorn.Config("accord.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                                log_level="info")  # fmt: skip
+        bound = config.bind_socket()
+        # uvicorn binds it with proto 0, so asyncio never sets TCP_NODELAY on accepted connections and each
+        # keep-alive answer waits ~40 ms for the client's delayed ACK (uvicorn issue 3149): mark it as TCP.
+        sock = socket.socket(bound.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=bound.detach())
+        try:
+            Multiprocess(config, sockets=[sock]).run()
+        except KeyboardInterrupt:
+            pass
 
 
 # -- organisations, users, tokens, groups ---------------------------------------------------------
