@@ -38,8 +38,10 @@ def grants(hub: Hub, stix_id: str) -> list[tuple[str, str]]:
 
 
 def link(puller: Partner, source: Partner, source_name: str, puller_name: str, **kw: Any) -> str:
-    """``puller`` pulls ``source``'s federation collection, as the org standing for the source hub."""
+    """``puller`` pulls ``source``'s federation collection with partner-hub credentials, acting as the
+    partner hub standing for the source hub."""
     email, token = source.tokens[puller_name]
+    assert source.hub.authenticate(f"Bearer {token}", partner_ok=True).partner  # a partner hub's token
     name = f"from-{source_name.lower()}"
     puller.hub.add_feed(puller.hub.viewer_as(None), name, source.discovery, collection=source.collection,
                         user=email, password=token, as_org=f"Hub {source_name}", audience="federation",
