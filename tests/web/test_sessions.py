@@ -16,7 +16,7 @@ from accord.access import sessions
 from accord.api.app import create_app
 from accord.errors import AuthenticationFailed, NotFound, PermissionDenied
 from accord.hub import Hub
-from accord.store.schema import web_session
+from accord.store.schema import app_user, web_session
 from accord.web.sessions import SESSION_COOKIE, SessionPolicy
 from helpers import community
 
@@ -104,6 +104,12 @@ def test_a_changed_password_a_revoked_token_or_a_disabled_user_ends_it(hub: Hub,
         hub.session(ts.id, idle=IDLE)
     with pytest.raises(AuthenticationFailed, match="ended"):  # and it was revoked on the way
         hub.session(ts.id, idle=IDLE)
+
+    police = sign_in(hub, "oa@police.example")
+    with hub.engine.begin() as conn:  # no command disables a user yet; the column is what sessions check
+        conn.execute(app_user.update().where(app_user.c.email == "oa@police.example").values(disabled=True))
+    with pytest.raises(AuthenticationFailed, match="disabled"):
+        hub.session(police.id, idle=IDLE)
 
 
 def test_who_may_end_whose_sessions(hub: Hub, people: dict) -> None:
