@@ -12,6 +12,7 @@ import pytest
 import accord.detect
 from accord.hub import Hub
 from accord.spyware import check, report
+from accord.spyware.registry import Registry
 
 from .spyware_helpers import MVT, SPYWARE, seed_small
 
@@ -54,6 +55,18 @@ def test_one_finding_names_both_predators(sqlite_hub: Hub, tmp_path: Path) -> No
     assert {v["name"] for v in f.vendors} == {"Cytrox", "Intellexa"}
     assert len(f.indicators) == 2 and f.values == [domain] and f.confidence == "high"
     assert f.first_seen == "2023-05-01T08:00:00.000Z" and f.seen == [f"https://{domain}/x"]
+    # ... and both investigations' infrastructure, in the finding and the report
+    assert {i["name"] for i in f.infrastructure} == {
+        "Predator (Cytrox) infrastructure (Amnesty International, 2021)",
+        "Predator (Intellexa) infrastructure (MVT indicators (Meta, Amnesty International, Citizen Lab, Cisco Talos, "
+        "Inside Story, iVerify))",
+    }
+    page = report.render_html(report.build(result, [], can_share=False))
+    assert "<th>Part of</th>" in page and "Predator (Cytrox) infrastructure" in page
+    # A registry read from a bundle (what a remote hub serves) names the same infrastructure.
+    remote = Registry.from_objects(reg.bundle_objects())
+    again = check.run_check(check.read_device(lst), remote, source="test").findings[0]
+    assert again.infrastructure == f.infrastructure
 
 
 def test_the_check_goes_through_the_detection_engine(sqlite_hub: Hub, tmp_path: Path) -> None:

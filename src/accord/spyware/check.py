@@ -102,6 +102,7 @@ class Finding:
     modules: list[str]
     confidence: str
     why: str
+    infrastructure: list[dict[str, Any]] = field(default_factory=list)  # what the matched indicators indicate
 
     @property
     def what(self) -> str:
@@ -238,6 +239,7 @@ def run_check(
                 modules=sorted({r.module for r in records}),
                 confidence=level,
                 why=why,
+                infrastructure=registry.infrastructure_of(ids),
             )
         )
     findings.sort(key=lambda f: (-LEVELS.index(f.confidence), f.first_seen or "", f.key))

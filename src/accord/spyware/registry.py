@@ -59,6 +59,8 @@ class Registry:
     campaigns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # product → campaigns
     infrastructure: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # product → infrastructure
     infra_indicators: dict[str, list[str]] = field(default_factory=dict)  # infrastructure → indicators
+    infra_objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # infrastructure a product uses
+    infra_relationships: list[dict[str, Any]] = field(default_factory=list)  # those 'uses' and 'indicates'
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # targeted groups of people
     targets: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = field(
         default_factory=dict
@@ -123,6 +125,8 @@ class Registry:
                 reg.relationships.append(r)
             elif kind == "uses" and src in reg.products and others.get(dst, {}).get("type") == "infrastructure":
                 reg.infrastructure.setdefault(src, []).append(others[dst])
+                reg.infra_objects[dst] = others[dst]
+                reg.infra_relationships.append(r)
             elif kind == "targets" and src in others and dst in reg.groups:
                 reg.targets.setdefault(src, []).append((reg.groups[dst], r))
         for r in rels:
@@ -131,8 +135,9 @@ class Registry:
                 reg.indicates.setdefault(src, []).append(dst)
                 reg.indicators[src] = indicators[src]
                 reg.relationships.append(r)
-            elif r.get("relationship_type") == "indicates" and src in indicators and dst in others:
+            elif r.get("relationship_type") == "indicates" and src in indicators and dst in reg.infra_objects:
                 reg.infra_indicators.setdefault(dst, []).append(src)
+                reg.infra_relationships.append(r)
         reg.by_value = group_by_value(reg.indicators.values())
         reg.key_of = {i: k for k, ids in reg.by_value.items() for i in ids}
         return reg
@@ -159,6 +164,15 @@ class Registry:
             for m in self.indicates.get(ind, []):
                 out.update(dict.fromkeys(self.products_of_malware(m)))
         return list(out)
+
+    def infrastructure_of(self, indicator_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The infrastructure the indicators indicate (id, name, types), in a stable order."""
+        wanted = set(indicator_ids)
+        return [
+            {"id": iid, "name": obj.get("name"), "infrastructure_types": obj.get("infrastructure_types", [])}
+            for iid, obj in sorted(self.infra_objects.items())
+            if wanted.intersection(self.infra_indicators.get(iid, ()))
+        ]
 
     def vendors_of(self, product_ids: Iterable[str]) -> list[str]:
         out: dict[str, None] = {}
@@ -390,11 +404,14 @@ class Registry:
         return [self.vendor_view(i) if kind == "vendor" else self.product_view(i) for kind, i in found]
 
     def bundle_objects(self) -> Iterator[dict[str, Any]]:
-        """What a device check needs: vendors, products, indicator-file malware, the links, indicators."""
+        """What a device check needs: vendors, products, indicator-file malware, the links, indicators, and
+        the infrastructure they indicate (so a finding can name it)."""
         yield from self.vendors.values()
         yield from self.malware.values()
         yield from self.relationships
         yield from self.indicators.values()
+        yield from self.infra_objects.values()
+        yield from self.infra_relationships
 
 
 def _urls(obj: dict[str, Any]) -> list[str]:

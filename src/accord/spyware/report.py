@@ -148,6 +148,8 @@ def _list(items: list[Any]) -> str:
 def _finding(n: int, f: dict[str, Any]) -> str:
     products = "; ".join(p["label"] for p in f["products"]) or "unknown"
     vendors = ", ".join(v["name"] for v in f["vendors"]) or "not known"
+    infra = "; ".join(f"{i['name']} ({', '.join(i['infrastructure_types'])})" for i in f.get("infrastructure", []))
+    infra_row = f"<tr><th>Part of</th><td>{_e(infra)}</td></tr>" if infra else ""
     when = f["first_seen"] or "unknown"
     if f["last_seen"] and f["last_seen"] != f["first_seen"]:
         when = f"{when} to {f['last_seen']}"
@@ -159,6 +161,7 @@ def _finding(n: int, f: dict[str, Any]) -> str:
         f'<div class="finding {level}"><h3>{n}. {_e(f["what"])}</h3><table>'
         f"<tr><th>Spyware</th><td>{_e(products)}</td></tr>"
         f"<tr><th>Company behind it</th><td>{_e(vendors)}</td></tr>"
+        f"{infra_row}"
         f"<tr><th>How sure</th><td>{_e(_CONFIDENCE_WORDS[level])} <small>({_e(f['why'])})</small></td></tr>"
         f"<tr><th>When (UTC)</th><td>{_e(when)}</td></tr>"
         f"<tr><th>Matched value</th><td>{values}</td></tr>"
