@@ -99,18 +99,25 @@ def key_file(database_url: str) -> Path | None:
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the key to a private temporary file, then link it into place: another process sees either
+    no file or the whole key, and if two race, both use the one that was linked first."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process made it first: use theirs
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("# Accord feed key: feed secrets in the database are encrypted with it. Keep it, and back it "
+                     "up\n# apart from the database; without it the feeds' secrets must be given again.\n")  # fmt: skip
+            fh.write(new_key() + "\n")
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
     except OSError as exc:
         raise ConfigError(f"cannot create the feed key file {path}: {exc.strerror}; set {KEY_ENV} or "
                           f"{KEY_FILE_ENV}") from None  # fmt: skip
-    with os.fdopen(fd, "w") as fh:
-        fh.write("# Accord feed key: feed secrets in the database are encrypted with it. Keep it, and back it up\n"
-                 "# apart from the database; without it the feeds' secrets must be given again.\n")  # fmt: skip
-        fh.write(new_key() + "\n")
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def keyring(database_url: str, *, create: bool = False) -> Keyring:
