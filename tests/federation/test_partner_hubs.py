@@ -96,6 +96,8 @@ def test_partner_token_reads_only_federation_and_public_collections(setting: dic
         text = body.get("description", "") + body.get("title", "")
         assert "partner hub" in text and "federation collections" in text, (name, body)
         assert taxii(client, token, f"{TAXII}{colls[name]}/").status_code == 403
+        why = "Hub B is not one of its readers" if name == "federation-bank-only" else "this one has scope"
+        assert why in text, (name, text)
     # A community object stays hidden by id too, even through a collection the partner may read.
     r = taxii(client, token, f"{TAXII}{colls['federation']}/objects/{objs['community']['id']}/")
     assert r.status_code == 404

@@ -195,8 +195,10 @@ def check_read(viewer: Viewer, coll: dict[str, Any]) -> None:
 def _partner_why(viewer: Viewer, coll: dict[str, Any]) -> str:
     if not viewer.partner:
         return ""
+    this = (f"{viewer.org_name} is not one of its readers" if coll["scope"] in PARTNER_SCOPES
+            else f"this one has scope {coll['scope']}")  # fmt: skip
     return (f" (a partner hub's token, here {viewer.org_name}'s, reads only the federation collections it is "
-            f"a reader of and public ones; this one has scope {coll['scope']})")  # fmt: skip
+            f"a reader of and public ones; {this})")  # fmt: skip
 
 
 def check_write(viewer: Viewer, coll: dict[str, Any]) -> None:
