@@ -59,6 +59,9 @@ def test_each_file_gives_its_product_an_infrastructure_of_its_network_indicators
         assert any(kind == "uses" and dst == iid and src.startswith("malware--") for src, kind, dst in rels)
         assert obj["x_accord_indicator_file"] in {"cytrox.stix2", "predator.stix2", "wintego_helios.stix2",
                                                  "rcs.stix2", "hubtest.stix2"}  # fmt: skip
+    # a file named on the command line (hubtest.stix2, as Pegasus) names itself as the source
+    hubtest = next(o for o in infra_objs.values() if o["x_accord_indicator_file"] == "hubtest.stix2")
+    assert hubtest["external_references"] == [{"source_name": "indicator file", "external_id": "hubtest.stix2"}]
     # cellebrite.stix2 holds one app id and no network indicator: no infrastructure for it
     assert not [o for o in infra_objs.values() if o["x_accord_indicator_file"] == "cellebrite.stix2"]
 

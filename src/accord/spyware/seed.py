@@ -533,6 +533,8 @@ def file_links(
     }
     if entry.get("refs"):
         infra["external_references"] = _refs(entry["refs"], entry["source"])
+    else:  # a file named on the command line: the file is the only source known
+        infra["external_references"] = [{"source_name": "indicator file", "external_id": base}]
     out.append(infra)
     out.append(relationship("uses", pid, infra["id"], stamp, f"{label} uses the infrastructure {base} names"))
     out += [relationship("indicates", ind, infra["id"], stamp) for ind in network]
