@@ -501,13 +501,15 @@ def file_links(
         for o in found
         if o.get("type") == "malware"
     ]
-    network = [
-        o["id"]
-        for o in found
-        if o.get("type") == "indicator"
-        and isinstance(o.get("pattern"), str)
-        and (_pattern_key(o["pattern"], str(o.get("spec_version", "2.1"))) or "").startswith(NETWORK_KEYS)
-    ]
+    network = list(
+        dict.fromkeys(
+            o["id"]
+            for o in found
+            if o.get("type") == "indicator"
+            and isinstance(o.get("pattern"), str)
+            and (_pattern_key(o["pattern"], str(o.get("spec_version", "2.1"))) or "").startswith(NETWORK_KEYS)
+        )
+    )
     if not network:
         return out
     label = f"{entry['product']} ({vendor_name})" if vendor_name else entry["product"]
