@@ -551,3 +551,58 @@ def test_device_check_upload_report_download_and_share(context: BrowserContext, 
     page.get_by_role("button", name="Check").click()
     expect(page.locator("#check-error")).to_contain_text("header naming the columns")
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+CONTRAST = """() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0.99) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+  const bad = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el || el.closest("svg")) continue;
+    const s = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (s.visibility === "hidden" || s.display === "none" || box.width === 0 || box.left < -1000) continue;
+    const fg = parse(s.color), bg = background(el);
+    const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight, 10) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) bad.push(`${ratio.toFixed(2)} < ${need}: ${el.tagName}.${el.className} "${n.textContent.trim().slice(0, 40)}"`);
+  }
+  return bad;
+}"""
+
+
+def test_text_contrast_passes_wcag_aa_on_every_page(context: BrowserContext, server: Server) -> None:
+    """WCAG 2.1 AA contrast (4.5:1, or 3:1 for large text) for every piece of text on the main pages,
+    computed from the colours the browser applied (background found up the tree)."""
+    page = sign_in(context.new_page(), server, "NCC")
+    urls = ["/", "/search?q=lockbit", f"/objects/{server.community.ids['c2']}", "/publish", "/detections?days=all",
+            "/sightings", "/impact", "/norms", "/spyware", "/spyware/check", "/account", "/admin/users",
+            "/admin/sessions", "/admin/groups", "/admin/audit"]  # fmt: skip
+    failures = {}
+    for url in urls:
+        page.goto(server.url + url)
+        bad = page.evaluate(CONTRAST)
+        if bad:
+            failures[url] = bad[:5]
+    fresh = context.browser.new_context()  # the sign-in page, from a browser that is not signed in
+    try:
+        login = fresh.new_page()
+        login.goto(server.url + "/login")
+        if bad := login.evaluate(CONTRAST):
+            failures["/login"] = bad[:5]
+    finally:
+        fresh.close()
+    assert not failures, failures
