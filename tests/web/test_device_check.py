@@ -114,6 +114,14 @@ def evil_zip(name: str, content: bytes = b"{}", *, link: bool = False) -> bytes:
 
 def test_hostile_and_wrong_uploads_are_refused_with_a_reason(client: TestClient, monkeypatch: pytest.MonkeyPatch
                                                               ) -> None:  # fmt: skip
+    held = [devicecheck.RUNNING.acquire(blocking=False) for _ in range(2)]  # two checks under way
+    try:
+        got, page = upload(client, "phone.zip", zipped(MVT / "ios-backup"))
+        assert all(held) and got == 503 and "busy with other device checks" in page
+    finally:
+        for _ in held:
+            devicecheck.RUNNING.release()
+    assert upload(client, "phone.zip", zipped(MVT / "ios-backup"))[0] == 200
     before = leftovers()
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -11,7 +11,8 @@ unexpected failure is logged by its exception type only). The report goes back i
 
 Uploads are refused, with a message saying why, when they are too large, when a zip holds too many
 files, more than ``MAX_UNPACKED`` bytes once unpacked, a member packed more than ``MAX_RATIO`` times
-(a zip bomb), an absolute path, a ``..`` step, a link or an encrypted member.
+(a zip bomb), an absolute path, a ``..`` step, a link or an encrypted member; and while ``RUNNING``
+checks are under way in this process, another is turned away (503) before its upload is read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
@@ -49,6 +51,8 @@ LIST_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".txt")
 #: What MVT's results folder holds that the check reads; other members of a zip are not written out.
 READ_SUFFIXES = (".json", ".csv")
 _CHUNK = 1024 * 1024
+#: Checks running at once in one server process; past this an upload is turned away before it is read.
+RUNNING = threading.BoundedSemaphore(2)
 
 
 def size_text(n: int) -> str:
@@ -202,6 +206,8 @@ async def check_upload(request: Request, who: Me) -> Response:
     if int(declared) > MAX_UPLOAD + 64 * 1024:
         return _form(request, who, 413, f"the upload is {size_text(int(declared))}; the limit is "
                      f"{size_text(MAX_UPLOAD)} (zip the MVT results folder)")  # fmt: skip
+    if not RUNNING.acquire(blocking=False):
+        return _form(request, who, 503, "the hub is busy with other device checks; try again in a minute")
     work = Path(tempfile.mkdtemp(prefix="accord-device-check-"))
     form = None
     try:
@@ -231,6 +237,7 @@ async def check_upload(request: Request, who: Me) -> Response:
         if form is not None:
             await form.close()
         shutil.rmtree(work, ignore_errors=True)
+        RUNNING.release()
 
 
 def _report_page(request: Request, who: Who, out: dict[str, Any]) -> Response:
