@@ -9,8 +9,11 @@ WORKLOAD_DIR is made by ../shared/bench/gen_workload.py (its indicators.jsonl is
 
 Default mode: a fresh SQLite hub in a temporary folder (one organisation, one analyst with a token,
 one collection of scope ``all`` that the organisation reads and writes), served by ``accord serve`` in a
-subprocess on 127.0.0.1 at a free port. With ``--base-url`` any TAXII 2.1 server is measured instead
-(the OASIS reference server medallion, for one: ``--user``/``--password`` for HTTP Basic).
+subprocess on 127.0.0.1 at a free port. ``--hub-dir DIR`` keeps that hub in DIR instead; run again with
+the same DIR, the populated hub is served as it is and the ingest phase is skipped (read and filtered
+phases only), which saves the ingest's minutes between measurements of the read path. With
+``--base-url`` any TAXII 2.1 server is measured instead (the OASIS reference server medallion, for one:
+``--user``/``--password`` for HTTP Basic).
 
 Phases, each bounded in requests and in time (``--phase-timeout`` stops new requests; one in flight
 ends within ``--request-timeout``):
@@ -381,7 +384,7 @@ def load_indicators(workload: Path, n: int) -> list[dict[str, Any]]:
 
 
 def measure(a: argparse.Namespace, base_url: str, collection: str, headers: dict[str, str],
-            objs: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+            objs: list[dict[str, Any]], *, ingest: bool = True) -> dict[str, Any]:  # fmt: skip
     cl = Client(base_url, collection, headers, a.request_timeout)
     try:
         res: dict[str, Any] = {"api_root": cl.api_root, "objects": len(objs)}
@@ -390,7 +393,10 @@ def measure(a: argparse.Namespace, base_url: str, collection: str, headers: dict
             sys.exit(f"collection {cl.coll} is not readable: HTTP {r.status_code} {r.text[:200]}")
         info = r.json()
         print(f"target {cl.coll} (can_read={info.get('can_read')}, can_write={info.get('can_write')})")
-        phase_ingest(cl, a, objs, res)
+        if ingest:
+            phase_ingest(cl, a, objs, res)
+        else:
+            print("ingest: skipped (the hub in --hub-dir is already populated)")
         stamps = phase_read_all(cl, a, res)
         if stamps:
             phase_filtered(cl, a, [o["id"] for o in objs], stamps, res)
@@ -419,6 +425,7 @@ def main() -> None:
     ap.add_argument("--request-timeout", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--server-workers", type=int, default=1, help="accord serve --workers (default 1)")
+    ap.add_argument("--hub-dir", type=Path, help="keep the SQLite hub here; reuse it (skipping ingest) if populated")
     ap.add_argument("--json-out", type=Path)
     a = ap.parse_args()
     if a.base_url and not a.collection:
@@ -434,17 +441,27 @@ def main() -> None:
             headers["Authorization"] = "Basic " + base64.b64encode(f"{a.user}:{a.password or ''}".encode()).decode()
         res = measure(a, a.base_url, a.collection, headers, objs)
     else:
-        folder = Path(tempfile.mkdtemp(prefix="accord-bench-taxii-"))
+        folder = a.hub_dir or Path(tempfile.mkdtemp(prefix="accord-bench-taxii-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = folder / "bench-hub.json"
         proc = None
         try:
-            url, token, cid = make_hub(folder)
+            reuse = a.hub_dir is not None and saved.exists()
+            if reuse:
+                info = orjson.loads(saved.read_bytes())
+                url, token, cid = info["url"], info["token"], info["collection"]
+            else:
+                url, token, cid = make_hub(folder)
             proc, base = start_server(url, folder, workers=a.server_workers)
-            print(f"accord serve (pid {proc.pid}) on {base}, SQLite at {folder / 'accord.db'}")
-            res = measure(a, base, cid, {"Authorization": f"Bearer {token}"}, objs)
+            print(f"accord serve (pid {proc.pid}, {a.server_workers} worker(s)) on {base}, SQLite at {url[10:]}")
+            res = measure(a, base, cid, {"Authorization": f"Bearer {token}"}, objs, ingest=not reuse)
+            if a.hub_dir is not None and not reuse:
+                saved.write_bytes(orjson.dumps({"url": url, "token": token, "collection": cid}))
         finally:
             if proc is not None:
                 stop_server(proc)
-            shutil.rmtree(folder, ignore_errors=True)
+            if a.hub_dir is None:
+                shutil.rmtree(folder, ignore_errors=True)
     if a.json_out:
         a.json_out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(a).items()
                                                    if k not in ("password", "token")}, **res}, indent=1))  # fmt: skip

@@ -7,6 +7,7 @@ through ``accord.ingest`` or ``accord.store`` and writes the audit log.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -652,15 +653,28 @@ class Hub:
         with self.engine.begin() as conn:
             if not colls.remove(conn, collection_id):
                 raise NotFound(f"no collection {collection_id} (see 'accord collection list')")
+            self.__dict__.get("_taxii_collections", {}).pop(collection_id, None)
             audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="collection.remove",
                          target=collection_id, source=actor.source)  # fmt: skip
         return {"id": collection_id, "removed": True}
 
-    def _taxii_collection_row(self, conn: Connection, collection_id: str) -> dict[str, Any]:
+    #: Seconds a process reuses a collection's configuration for TAXII requests (its removal by another
+    #: process takes effect within that; in this process at once).
+    TAXII_COLLECTION_SECONDS = 1.0
 
+    def _taxii_collection_row(self, conn: Connection, collection_id: str) -> dict[str, Any]:
+        cache: dict[str, tuple[float, dict[str, Any]]] = self.__dict__.setdefault("_taxii_collections", {})
+        at = time.monotonic()
+        hit = cache.get(collection_id)
+        if hit is not None and at - hit[0] < self.TAXII_COLLECTION_SECONDS:
+            return hit[1]
         coll = colls.get(conn, collection_id)
         if coll is None:
+            cache.pop(collection_id, None)
             raise NotFound(f"no collection {collection_id}")
+        if len(cache) >= 1024:
+            cache.clear()
+        cache[collection_id] = (at, coll)
         return coll
 
     def taxii_collections(self, viewer: Viewer) -> list[dict[str, Any]]:
@@ -687,23 +701,26 @@ class Hub:
             rules.check_write(viewer, self._taxii_collection_row(conn, collection_id))
 
     def taxii_objects(
-        self, viewer: Viewer, collection_id: str, selection: Any, limit: int, *, with_data: bool = True
-    ) -> Any:
-        """A page of object versions through a collection (``accord.store.taxii_reads.Page``)."""
+        self, viewer: Viewer, collection_id: str, selection: Any, limit: int, *, with_data: bool = True,
+        text: bool = False,
+    ) -> Any:  # fmt: skip
+        """A page of object versions through a collection (``accord.store.taxii_reads.Page``; ``text``:
+        each object as its stored JSON text)."""
         with self.engine.connect() as conn:
             coll = self._taxii_collection_row(conn, collection_id)
             rules.check_read(viewer, coll)
             return taxii_reads.page(conn, visible(viewer), rules.scope_for(viewer, coll), selection, limit,
-                                    with_data=with_data)  # fmt: skip
+                                    with_data=with_data, text=text)  # fmt: skip
 
     def taxii_object(
-        self, viewer: Viewer, collection_id: str, stix_id: str, selection: Any, limit: int, *, with_data: bool = True
-    ) -> Any:
+        self, viewer: Viewer, collection_id: str, stix_id: str, selection: Any, limit: int, *, with_data: bool = True,
+        text: bool = False,
+    ) -> Any:  # fmt: skip
         """A page of one object's versions; NotFound when the viewer sees no version of it here."""
         with self.engine.connect() as conn:
             vis, scope = self._taxii_holding(conn, viewer, collection_id, stix_id, rules.check_read)
             sel = replace(selection, ids=(stix_id,))
-            return taxii_reads.page(conn, vis, scope, sel, limit, with_data=with_data)
+            return taxii_reads.page(conn, vis, scope, sel, limit, with_data=with_data, text=text)
 
     def _taxii_holding(
         self, conn: Connection, viewer: Viewer, collection_id: str, stix_id: str, check: Callable[..., None]

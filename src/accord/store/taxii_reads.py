@@ -8,13 +8,30 @@ is decided among the versions the viewer may see, never among hidden ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.sql.expression import FromClause
 
 from accord.stix.timestamps import format_micro, parse, version_key
@@ -113,16 +130,29 @@ class Selection:
 
 @dataclass
 class Page:
-    rows: list[dict[str, Any]]
+    """One page of versions. ``rows`` map ``stix_id``, ``version_key``, ``date_added`` (and ``data``);
+    a page read with ``text`` holds only the objects' JSON texts (``texts``) and the first and last
+    ``date_added``."""
+
+    rows: list[Mapping[str, Any]]
     more: bool
+    first_added: datetime | None = None
+    last_added: datetime | None = None
+    texts: list[str] | None = None
 
-    @property
-    def first_added(self) -> datetime | None:
-        return self.rows[0]["date_added"] if self.rows else None
+    def __post_init__(self) -> None:
+        if self.rows and self.first_added is None:
+            self.first_added, self.last_added = self.rows[0]["date_added"], self.rows[-1]["date_added"]
 
-    @property
-    def last_added(self) -> datetime | None:
-        return self.rows[-1]["date_added"] if self.rows else None
+    def __len__(self) -> int:
+        return len(self.texts) if self.texts is not None else len(self.rows)
+
+
+def _stored_time(value: Any) -> datetime:
+    """A ``date_added`` as the driver returns it without SQLAlchemy's processing (SQLite: its text)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def version_string(key: str, date_added: datetime) -> str:
@@ -140,10 +170,6 @@ def _in_view(vis: Visibility, scope: Scope, obj: FromClause, sel: Selection) -> 
     if sel.spec_versions:
         terms.append(obj.c.spec_version.in_(sel.spec_versions))
     return and_(*terms)
-
-
-def _version_clause(vis: Visibility, scope: Scope, sel: Selection) -> ColumnElement[bool]:
-    return _cached_version_clause(vis, scope, sel.versions, sel.spec_versions)
 
 
 @lru_cache(maxsize=4096)
@@ -176,19 +202,9 @@ def _cached_version_clause(
     return or_(*terms)
 
 
-def _base(vis: Visibility, scope: Scope, sel: Selection, columns: Iterable[Any]) -> Any:
-    q = select(*columns).where(vis.clause(), _scope_clause(scope))
-    if sel.ids:
-        q = q.where(stix_object.c.stix_id.in_(sel.ids))
-    if sel.types:
-        q = q.where(stix_object.c.type.in_(sel.types))
-    if sel.spec_versions:
-        q = q.where(stix_object.c.spec_version.in_(sel.spec_versions))
-    if sel.added_after is not None:
-        q = q.where(stix_object.c.date_added > sel.added_after)
-    return q.where(_version_clause(vis, scope, sel))
-
-
+#: What a page selects: the TAXII metadata of each version, plus (``DATA``) the parsed object or
+#: (``TEXT``) the object's stored JSON text, which an envelope can carry as it is, unparsed.
+META, DATA, TEXT = "meta", "data", "text"
 _COLUMNS = (
     stix_object.c.pk,
     stix_object.c.stix_id,
@@ -197,26 +213,84 @@ _COLUMNS = (
     stix_object.c.version_key,
     stix_object.c.date_added,
 )
+_SELECTS: dict[str, tuple[Any, ...]] = {
+    META: _COLUMNS,
+    DATA: (*_COLUMNS, stix_object.c.data),
+    # Neither column is processed by SQLAlchemy: only the page's first and last dates are ever parsed.
+    TEXT: (type_coerce(stix_object.c.date_added, String), cast(stix_object.c.data, Text)),
+}
+
+
+@lru_cache(maxsize=4096)
+def _statement(
+    vis: Visibility, scope: Scope, versions: tuple[str, ...], spec_versions: tuple[str, ...], *,
+    ids: bool, types: bool, after: bool, what: str,
+) -> Select[Any]:  # fmt: skip
+    """The page query for one viewer's visibility, scope and shape of filters, built once.
+
+    The filter values (ids, types, ``added_after``, limit) are bound parameters, so one statement
+    object serves every request of that shape and SQLAlchemy computes its cache key only once: building
+    and keying the statement cost more than running it. The statement holds the viewer's visibility
+    clause, so it is only ever reused for a viewer with that very visibility.
+    """
+    o = stix_object.c
+    q = select(*_SELECTS[what]).where(vis.clause(), _scope_clause(scope))
+    if ids:
+        q = q.where(o.stix_id.in_(bindparam("ids", expanding=True)))
+    if types:
+        q = q.where(o.type.in_(bindparam("types", expanding=True)))
+    if spec_versions:
+        q = q.where(o.spec_version.in_(spec_versions))
+    if after:
+        q = q.where(o.date_added > bindparam("after", type_=o.date_added.type))
+    q = q.where(_cached_version_clause(vis, scope, versions, spec_versions))
+    return q.order_by(o.date_added.asc()).limit(bindparam("limit", type_=Integer))
 
 
 def page(
-    conn: Connection, vis: Visibility, scope: Scope, sel: Selection, limit: int, *, with_data: bool = True
-) -> Page:
+    conn: Connection, vis: Visibility, scope: Scope, sel: Selection, limit: int, *, with_data: bool = True,
+    text: bool = False,
+) -> Page:  # fmt: skip
     """Up to ``limit`` matching versions after ``sel.added_after``, oldest ``date_added`` first.
 
     ``date_added`` is unique hub-wide and handed out in commit order, so a page that ends at a given
-    ``date_added`` is a stable cursor: whatever is added later sorts after it.
+    ``date_added`` is a stable cursor: whatever is added later sorts after it. ``with_data`` adds each
+    object; ``text`` gives each object's stored JSON text instead (``Page.texts``), for an envelope.
     """
-    cols = (*_COLUMNS, stix_object.c.data) if with_data else _COLUMNS
-    q = _base(vis, scope, sel, cols).order_by(stix_object.c.date_added.asc()).limit(limit + 1)
-    rows = [dict(r._mapping) for r in conn.execute(q)]
-    return Page(rows=rows[:limit], more=len(rows) > limit)
+    what = (TEXT if text else DATA) if with_data else META
+    stmt = _statement(vis, scope, sel.versions, sel.spec_versions, ids=bool(sel.ids), types=bool(sel.types),
+                      after=sel.added_after is not None, what=what)  # fmt: skip
+    params: dict[str, Any] = {"limit": limit + 1}
+    if sel.ids:
+        params["ids"] = list(sel.ids)
+    if sel.types:
+        params["types"] = list(sel.types)
+    if sel.added_after is not None:
+        params["after"] = sel.added_after
+    result = conn.execute(stmt, params)
+    if what != TEXT:
+        rows = result.mappings().all()
+        return Page(rows=list(rows[:limit]), more=len(rows) > limit)
+    raw = result.all()
+    more = len(raw) > limit
+    if more:
+        del raw[limit:]
+    if not raw:
+        return Page(rows=[], more=more)
+    return Page(rows=[], more=more, first_added=_stored_time(raw[0][0]), last_added=_stored_time(raw[-1][0]),
+                texts=[r[1] for r in raw])  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _holds_statement(vis: Visibility, scope: Scope) -> Select[Any]:
+    q = select(stix_object.c.pk).where(stix_object.c.stix_id == bindparam("stix_id"), vis.clause(),
+                                       _scope_clause(scope))  # fmt: skip
+    return q.limit(1)
 
 
 def holds(conn: Connection, vis: Visibility, scope: Scope, stix_id: str) -> bool:
     """True when the viewer can see some version of ``stix_id`` through this scope."""
-    q = select(stix_object.c.pk).where(stix_object.c.stix_id == stix_id, vis.clause(), _scope_clause(scope))
-    return conn.execute(q.limit(1)).first() is not None
+    return conn.execute(_holds_statement(vis, scope), {"stix_id": stix_id}).first() is not None
 
 
 def versionless_dates(conn: Connection, vis: Visibility, ids: Iterable[str]) -> dict[str, datetime]:

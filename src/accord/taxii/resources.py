@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from accord.stix.timestamps import format_micro
 from accord.store.taxii_reads import Page, version_string
 from accord.taxii.media import STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE
@@ -53,8 +55,15 @@ def _paged(page: Page, key: str, items: list[Any], next_token: str | None) -> di
     return out
 
 
-def envelope(page: Page, next_token: str | None) -> dict[str, Any]:
-    return _paged(page, "objects", [r["data"] for r in page.rows], next_token)
+def envelope(page: Page, next_token: str | None) -> bytes:
+    """The envelope's JSON, built around each object's stored JSON text (a page read with ``text``):
+    the objects are never parsed and serialised again on their way out."""
+    out = b'{"more":true' if page.more else b'{"more":false'
+    if page.more and next_token:
+        out += b',"next":' + orjson.dumps(next_token)
+    if not page.texts:
+        return out + b"}"
+    return out + b',"objects":[' + ",".join(page.texts).encode() + b"]}"
 
 
 def manifest(page: Page, next_token: str | None) -> dict[str, Any]:
@@ -78,8 +87,8 @@ def date_headers(page: Page, start: datetime | None) -> dict[str, str]:
     pages with ``added_after`` set to the last header stays where it is: no loop, no gap. Only dates of
     versions the viewer may see (or that the client sent) ever appear here.
     """
-    if page.rows:
-        first, last = format_micro(page.rows[0]["date_added"]), format_micro(page.rows[-1]["date_added"])
+    if page.first_added is not None and page.last_added is not None:
+        first, last = format_micro(page.first_added), format_micro(page.last_added)
     else:
         first = last = format_micro(start) if start is not None else EPOCH
     return {"X-TAXII-Date-Added-First": first, "X-TAXII-Date-Added-Last": last}

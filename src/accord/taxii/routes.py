@@ -10,7 +10,7 @@ credentials (Bearer token, or HTTP Basic with e-mail and token).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from accord.access.viewer import Viewer
+from accord.api.auth import ViewerCache
 from accord.api.body import read_limited
 from accord.hub import Hub
 from accord.stix.reader import Item
@@ -29,8 +30,12 @@ from accord.taxii.errors import ProtocolError
 from accord.taxii.media import TAXII_MEDIA_TYPE, accepts_taxii, is_taxii_content
 from accord.taxii.pagination import encode
 
+T = TypeVar("T")
 PREFIX = "/taxii2"
 ROOT = "api"
+#: How long an authenticated caller is reused without asking the database again: a revoked token stops
+#: working within this many seconds.
+VIEWER_SECONDS = 1.0
 
 
 class TaxiiRoute(APIRoute):
@@ -73,14 +78,34 @@ def _taxii(body: Any, status: int = 200, headers: dict[str, str] | None = None) 
     return Response(orjson.dumps(body), status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
 
 
+_ANONYMOUS = Viewer(public=True, source="taxii anonymous")
+
+
+def _viewers(request: Request) -> ViewerCache:
+    """This app's cache of authenticated TAXII callers (a second's worth: see ``ViewerCache``)."""
+    cache = getattr(request.app.state, "taxii_viewers", None)
+    if cache is None:
+        cache = request.app.state.taxii_viewers = ViewerCache(VIEWER_SECONDS)
+    return cache
+
+
 async def _viewer(request: Request) -> Viewer:
     """The caller: authenticated from its credentials, or anonymous (the public) without any."""
     header = request.headers.get("authorization")
     if not header:
-        return Viewer(public=True, source="taxii anonymous")
+        return _ANONYMOUS
     client = request.client.host if request.client else "unknown"
     # Partner hubs' tokens are served here (only): collections decide what they may read.
-    return await run_in_threadpool(_hub(request).authenticate, header, f"taxii {client}", partner_ok=True)
+    return await _viewers(request).viewer(_hub(request), header, f"taxii {client}", partner_ok=True)
+
+
+async def _read(request: Request, fn: Callable[[], T]) -> T:
+    """Run a read of the database: in the event loop's own thread on SQLite, whose queries are work under
+    the GIL either way (a hop to a worker thread and back costs more than a small query, and on a busy
+    host far more); in a worker thread on other databases, which wait on the network."""
+    if _hub(request).engine.dialect.name == "sqlite":
+        return fn()
+    return await run_in_threadpool(fn)
 
 
 def _root_url(request: Request) -> str:
@@ -92,12 +117,13 @@ def _check_root(api_root: str) -> None:
         raise ProtocolError(404, f"no API root {api_root!r} on this server (see {PREFIX}/)", "not-found")
 
 
-def _page_response(body: dict[str, Any], page: Page, query: params.Query) -> Response:
-    return _taxii(body, headers=resources.date_headers(page, query.start))
+def _page_response(body: dict[str, Any] | bytes, page: Page, query: params.Query) -> Response:
+    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    return Response(content, media_type=TAXII_MEDIA_TYPE, headers=resources.date_headers(page, query.start))
 
 
 def _next(page: Page, query: params.Query) -> str | None:
-    return encode(page.rows[-1]["date_added"], query.fingerprint) if page.more and page.rows else None
+    return encode(page.last_added, query.fingerprint) if page.more and page.last_added is not None else None
 
 
 # -- server information -----------------------------------------------------------------------------
@@ -131,14 +157,16 @@ async def get_status(request: Request, api_root: str, status_id: str) -> Respons
 async def get_collections(request: Request, api_root: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
-    return _taxii(resources.collections(await run_in_threadpool(_hub(request).taxii_collections, who)))
+    hub = _hub(request)
+    return _taxii(resources.collections(await _read(request, lambda: hub.taxii_collections(who))))
 
 
 @_route(PREFIX + "/{api_root}/collections/{collection_id}/", ["GET"])
 async def get_collection(request: Request, api_root: str, collection_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
-    return _taxii(resources.collection(await run_in_threadpool(_hub(request).taxii_collection, who, collection_id)))
+    hub = _hub(request)
+    return _taxii(resources.collection(await _read(request, lambda: hub.taxii_collection(who, collection_id))))
 
 
 @_route(PREFIX + "/{api_root}/collections/{collection_id}/manifest/", ["GET"])
@@ -146,9 +174,13 @@ async def get_manifest(request: Request, api_root: str, collection_id: str) -> R
     _check_root(api_root)
     who = await _viewer(request)
     query = params.parse_query(request.query_params, params.OBJECTS, endpoint=("manifest", collection_id))
-    page = await run_in_threadpool(_hub(request).taxii_objects, who, collection_id, query.selection, query.limit,
-                                   with_data=False)  # fmt: skip
-    return _page_response(resources.manifest(page, _next(page, query)), page, query)
+    hub = _hub(request)
+
+    def read() -> Response:
+        page = hub.taxii_objects(who, collection_id, query.selection, query.limit, with_data=False)
+        return _page_response(resources.manifest(page, _next(page, query)), page, query)
+
+    return await _read(request, read)
 
 
 @_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/", ["GET"])
@@ -156,8 +188,13 @@ async def get_objects(request: Request, api_root: str, collection_id: str) -> Re
     _check_root(api_root)
     who = await _viewer(request)
     query = params.parse_query(request.query_params, params.OBJECTS, endpoint=("objects", collection_id))
-    page = await run_in_threadpool(_hub(request).taxii_objects, who, collection_id, query.selection, query.limit)
-    return _page_response(resources.envelope(page, _next(page, query)), page, query)
+    hub = _hub(request)
+
+    def read() -> Response:
+        page = hub.taxii_objects(who, collection_id, query.selection, query.limit, text=True)
+        return _page_response(resources.envelope(page, _next(page, query)), page, query)
+
+    return await _read(request, read)
 
 
 def _envelope_items(body: bytes) -> list[Item]:
@@ -202,9 +239,13 @@ async def get_object(request: Request, api_root: str, collection_id: str, object
     _check_root(api_root)
     who = await _viewer(request)
     query = params.parse_query(request.query_params, params.ONE_OBJECT, endpoint=("object", collection_id, object_id))
-    page = await run_in_threadpool(_hub(request).taxii_object, who, collection_id, object_id, query.selection,
-                                   query.limit)  # fmt: skip
-    return _page_response(resources.envelope(page, _next(page, query)), page, query)
+    hub = _hub(request)
+
+    def read() -> Response:
+        page = hub.taxii_object(who, collection_id, object_id, query.selection, query.limit, text=True)
+        return _page_response(resources.envelope(page, _next(page, query)), page, query)
+
+    return await _read(request, read)
 
 
 @_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/{object_id}/", ["DELETE"])
@@ -222,9 +263,13 @@ async def get_versions(request: Request, api_root: str, collection_id: str, obje
     who = await _viewer(request)
     query = params.parse_query(request.query_params, params.VERSIONS, endpoint=("versions", collection_id, object_id),
                                default_version=ALL)  # fmt: skip
-    page = await run_in_threadpool(_hub(request).taxii_object, who, collection_id, object_id, query.selection,
-                                   query.limit, with_data=False)  # fmt: skip
-    return _page_response(resources.versions(page, _next(page, query)), page, query)
+    hub = _hub(request)
+
+    def read() -> Response:
+        page = hub.taxii_object(who, collection_id, object_id, query.selection, query.limit, with_data=False)
+        return _page_response(resources.versions(page, _next(page, query)), page, query)
+
+    return await _read(request, read)
 
 
 # -- everything else under /taxii2/ -----------------------------------------------------------------
