@@ -78,6 +78,11 @@ def test_idle_time_and_absolute_expiry_end_a_session(hub: Hub, people: dict) -> 
     shift(hub, old.pk, expires_at=DAY + timedelta(seconds=1))
     with pytest.raises(AuthenticationFailed, match="expired"):
         hub.session(old.id, idle=IDLE)
+    shift(hub, old.pk, expires_at=sessions.KEEP_ENDED)  # a month later, the next sign-in clears it away
+    sign_in(hub, "reader@uni.example")
+    with hub.engine.connect() as conn:
+        held = {r.session_hash for r in conn.execute(select(web_session.c.session_hash))}
+    assert sessions.digest(old.id) not in held and sessions.digest(idle.id) in held
 
     used = sign_in(hub, "analyst@bank.example")
     shift(hub, used.pk, last_seen_at=timedelta(minutes=50))
