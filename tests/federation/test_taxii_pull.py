@@ -415,15 +415,29 @@ def test_a_full_re_read_brings_what_was_shared_after_the_checkpoint(
     feed = target.get_feed(target.viewer_as(None), "from-a")
     assert feed["checkpoint"] == checkpoint  # nothing newer came: not moved back to the start
 
-    # The background puller re-reads in full once ACCORD_FEED_RESYNC hours have passed since the last one.
-    source.hub.ingest(source.hub.viewer_as(source.member), items(attck[1]), source.hub.options(audience="federation"))
+    # The background puller re-reads in full at its first pull of the feed, then every ACCORD_FEED_RESYNC hours.
     monkeypatch.setenv("ACCORD_FEED_RESYNC", "1")
-    with target.engine.begin() as conn:
-        conn.execute(update(federation_feed).values(next_attempt_at=now()))
     puller = FeedScheduler(target, tick=1)
-    puller._started -= puller.resync  # as if an hour had passed since the server started
-    assert puller.run_once() == 1
-    assert rows_of(target, attck[1]["id"])
+
+    def due_now() -> None:
+        with target.engine.begin() as conn:
+            conn.execute(update(federation_feed).values(next_attempt_at=now()))
+
+    source.hub.ingest(source.hub.viewer_as(source.member), items(attck[1]), source.hub.options(audience="federation"))
+    due_now()
+    assert puller.run_once() == 1 and rows_of(target, attck[1]["id"])
+    late = indicator("late-attck.example", level="clear", created_by_ref=mitre)
+    source.hub.ingest(source.hub.viewer_as("Bank"), items(late), source.hub.options(audience="community"))
+    source.publish([indicator("newer.example", level="green")])
+    due_now()
+    assert puller.run_once() == 1  # an ordinary pull moves the checkpoint past 'late'
+    source.hub.ingest(source.hub.viewer_as(source.member), items(late), source.hub.options(audience="federation"))
+    due_now()
+    # Within the hour no full re-read: 'late' kept its date_added at the source, so an ordinary pull misses it.
+    assert puller.run_once() == 1 and not rows_of(target, late["id"])
+    puller._last_full = {n: t - puller.resync for n, t in puller._last_full.items()}  # as if an hour had passed
+    due_now()
+    assert puller.run_once() == 1 and rows_of(target, late["id"])
     monkeypatch.setenv("ACCORD_FEED_RESYNC", "soon")
     with pytest.raises(AccordError, match="ACCORD_FEED_RESYNC"):
         FeedScheduler(target, tick=1)

@@ -6,10 +6,11 @@ them one after the other. Several server processes (``--workers``) may each run 
 in the database lets only one of them pull it at a time. ``ACCORD_FEEDS=off`` turns it off (for
 example where a separate process or a cron job runs ``accord feed pull --all``).
 
-Every ``ACCORD_FEED_RESYNC`` hours (default 24; ``0``: never) a feed's scheduled pull is a full re-read
-instead (``accord.federation.pull.pull(full=True)``): it brings what ``added_after`` cannot, such as an
-object the source shared with the federation after this hub's checkpoint had passed it. The time of the
-last full re-read is kept per server process.
+A server process's first scheduled pull of each feed, and then one every ``ACCORD_FEED_RESYNC`` hours
+(default 24; ``0``: never), is a full re-read instead (``accord.federation.pull.pull(full=True)``): it
+brings what ``added_after`` cannot, such as an object the source shared with the federation after this
+hub's checkpoint had passed it. The time of the last full re-read is kept per server process (so a
+server restarted more often than the interval still re-reads at each start).
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ class FeedScheduler:
         self.hub = hub
         self.tick = tick if tick is not None else tick_seconds()
         self.resync = resync_seconds()
-        self._started = time.monotonic()
         self._last_full: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,7 +87,8 @@ class FeedScheduler:
             if self._stop.is_set():
                 break
             at = time.monotonic()
-            full = self.resync > 0 and at - self._last_full.get(name, self._started) >= self.resync
+            last = self._last_full.get(name)
+            full = self.resync > 0 and (last is None or at - last >= self.resync)
             try:
                 report = pull(self.hub, name, scheduled=True, full=full)
                 ran += 1
