@@ -88,6 +88,8 @@ def build(hub: Hub) -> Community:
         evil += [m, ind, relationship(ind["id"], m["id"], level="green", description=payload)]
     hub.ingest(hub.viewer_as(HOSTILE_ORG), items(*evil), hub.options(via="cli"))
     out.hostile_ids = [o["id"] for o in evil]
+    # ... and sighted, so the detection results show their names, their malware's and the organisation's.
+    sweep(hub, HOSTILE_ORG, {o["id"]: (i + 1, ago(3), ago(1)) for i, o in enumerate(evil) if o["type"] == "indicator"})
     return out
 
 

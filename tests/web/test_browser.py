@@ -253,6 +253,9 @@ def test_hostile_content_never_runs(context: BrowserContext, server: Server) -> 
     expect(page.locator("table.results")).to_contain_text("<script>window.__pwned='script'</script>")
     page.goto(server.url + "/admin/orgs")
     expect(page.locator("main table")).to_contain_text(HOSTILE_ORG)
+    page.goto(server.url + "/detections?days=all")  # sighted hostile indicators, their malware, their reporter
+    expect(page.locator("#detections")).to_contain_text("Indicator 0 <script>window.__pwned='script'</script>")
+    expect(page.locator("#detections")).to_contain_text(HOSTILE_ORG)
     assert not [e for e in events if "Content Security Policy" in e or "dialog" in e or "pageerror" in e], events
 
 
