@@ -174,6 +174,7 @@ def run(hub: Any, who: Who, upload_path: Path, filename: str, work: Path) -> dic
     # The report's own words are for a check on the person's machine; this one ran on the hub's server.
     doc["privacy"] = ("This check ran on the hub's server from your upload, which was deleted when it ended; the "
                       "report was not stored and has not been sent anywhere.")  # fmt: skip
+    # What a share would send (its recipient is chosen later, on the report page, or never).
     proposal = share.payload(result, share_with="") if result.findings else None
     return {"doc": doc, "proposal": proposal["sightings"] if proposal else [], "helplines": helplines}
 
