@@ -321,3 +321,23 @@ def test_reposting_a_hidden_version_opens_nothing(hub: Hub) -> None:
     hub.ingest(bank, items({**green, "object_marking_refs": [tlp.TLP2_IDS["clear"]]}), hub.options(audience="public"))
     with pytest.raises(NotFound):
         hub.get(Viewer(public=True), green["id"])
+
+
+def test_a_version_that_reaches_new_readers_is_added_again(hub: Hub) -> None:
+    """When a second member shares a held version more widely, it (and what points at it) gets a new
+    date_added, so TAXII readers paging with added_after receive it; sharing it again as before does not."""
+    community(hub)
+    ncc, bank = hub.viewer_as("NCC"), hub.viewer_as("Bank")
+    ind = indicator("widened.example", level="green")
+    mal = malware("Widened", level="green")
+    rel = relationship(ind["id"], mal["id"], level="green")
+    hub.ingest(ncc, items(ind, mal, rel), hub.options(audience="community"))
+    before = {o["id"]: hub.get(ncc, o["id"])["date_added"] for o in (ind, mal, rel)}
+    hub.ingest(bank, items(ind), hub.options(audience="community"))  # nothing new for anyone
+    assert hub.get(ncc, ind["id"])["date_added"] == before[ind["id"]]
+    hub.ingest(bank, items(ind), hub.options(audience="federation"))
+    after = {o["id"]: hub.get(ncc, o["id"])["date_added"] for o in (ind, mal, rel)}
+    assert after[ind["id"]] > before[rel["id"]] and after[rel["id"]] > after[ind["id"]]
+    assert after[mal["id"]] == before[mal["id"]]
+    newest = hub.search(ncc, added_after=before[rel["id"]], limit=10)
+    assert {o["id"] for o in newest} == {ind["id"], rel["id"]}

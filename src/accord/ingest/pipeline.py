@@ -13,7 +13,18 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from accord.access.audience import GROUP, KINDS, ORG, PUBLIC, Audience, allowed, cap_for_tlp, default_audience
+from accord.access.audience import (
+    COMMUNITY,
+    FEDERATION,
+    GROUP,
+    KINDS,
+    ORG,
+    PUBLIC,
+    Audience,
+    allowed,
+    cap_for_tlp,
+    default_audience,
+)
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
 from accord.errors import AudienceRefused, PermissionDenied
@@ -137,6 +148,17 @@ def _dependency_refs(obj: dict[str, Any]) -> set[str]:
         elif isinstance(v, list):
             refs.update(x for x in v if isinstance(x, str))
     return refs
+
+
+_REACH = {ORG: 0, GROUP: 1, COMMUNITY: 2, FEDERATION: 3, PUBLIC: 4}
+
+
+def _reaches_more(new: tuple[int | None, str, int | None], held: set[tuple[int | None, str, int | None]]) -> bool:
+    """Whether a grant (org_pk, audience, group_pk) may reach readers the held grants do not (a group or
+    an organisation under a community-wide grant reaches no one new)."""
+    widest = max((_REACH.get(kind, 0) for _, kind, _ in held), default=-1)
+    rank = _REACH.get(new[1], 0)
+    return rank > widest or (widest < _REACH[COMMUNITY] and new not in held)
 
 
 def _hinted(cand: _Candidate) -> Audience | None:
@@ -366,12 +388,22 @@ class _Batch:
                 if level is not None and allowed(level, audience):
                     kept.append((pk, audience))
             have = store.grants_of(self.conn, (pk for pk, _ in kept))
+            widened: set[int] = set()
             for pk, audience in kept:
                 row = self.grant_row(pk, audience, at)
                 sig = (row["org_pk"], row["audience"], row["group_pk"])
-                if sig not in have.get(pk, set()):
-                    have.setdefault(pk, set()).add(sig)
+                held = have.setdefault(pk, set())
+                if sig not in held:
+                    if _reaches_more(sig, held):
+                        widened.add(pk)
+                    held.add(sig)
                     grants.append(row)
+            if widened:
+                # A stored version that now reaches more readers is added again for them: it (and the
+                # relationships and sightings pointing at it) takes a new date_added, so that a TAXII
+                # client paging a collection with added_after receives it there.
+                moved = widened | store.referrers(self.conn, widened)
+                store.redate(self.conn, {pk: self.next_timestamp() for pk in sorted(moved)})
         store.insert_many(self.conn, object_grant, grants)
         store.insert_many(self.conn, object_ref, refs)
         store.insert_many(self.conn, object_label, labels)

@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Boolean, ColumnElement, Connection, Table, func, select, update
+from sqlalchemy import Boolean, ColumnElement, Connection, Table, bindparam, func, select, update
 
 from accord.store import textindex
 from accord.store.schema import (
@@ -315,6 +315,27 @@ def visible_tlps(conn: Connection, vis: Visibility, pks: Iterable[int]) -> dict[
         q = select(stix_object.c.pk, stix_object.c.tlp).where(stix_object.c.pk.in_(part), vis.clause())
         out.update((r.pk, r.tlp) for r in conn.execute(q))
     return out
+
+
+def referrers(conn: Connection, pks: Iterable[int]) -> set[int]:
+    """Current relationships and sightings that point at the objects of these version rows."""
+    out: set[int] = set()
+    for part in chunks(sorted(set(pks))):
+        ids = select(stix_object.c.stix_id).where(stix_object.c.pk.in_(part)).scalar_subquery()
+        q = (
+            select(object_ref.c.object_pk)
+            .join(stix_object, stix_object.c.pk == object_ref.c.object_pk)
+            .where(object_ref.c.ref_id.in_(ids), stix_object.c.is_current)
+        )
+        out.update(conn.execute(q).scalars())
+    return out
+
+
+def redate(conn: Connection, stamps: dict[int, datetime]) -> None:
+    """Give version rows new ``date_added`` values (handed out under the hub lock, so unique)."""
+    if stamps:
+        q = update(stix_object).where(stix_object.c.pk == bindparam("row")).values(date_added=bindparam("at"))
+        conn.execute(q, [{"row": pk, "at": at} for pk, at in stamps.items()])
 
 
 def tlps_and_data(conn: Connection, pks: Iterable[int]) -> dict[int, tuple[str, Any]]:
