@@ -6,6 +6,7 @@ through ``accord.ingest`` or ``accord.store`` and writes the audit log.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import uuid
@@ -66,6 +67,7 @@ class Hub:
         self.settings = settings or Settings.from_env()
         self.engine = engine or db.make_engine(self.settings.database_url)
         self._written = 0  # versions written since the planner statistics were last refreshed
+        self._stats_cache: dict[Any, tuple[tuple[Any, ...], dict[str, Any]]] = {}
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -361,8 +363,19 @@ class Hub:
                 yield row["data"]
 
     def stats(self, viewer: Viewer) -> dict[str, Any]:
+        """Counts of what the viewer may see by type and TLP. Counting a large hub takes a while, so
+        counts are kept per visibility until the next write anywhere on the hub (``store.write_mark``)."""
+        vis = visible(viewer)
         with self.engine.connect() as conn:
-            return store.stats(conn, visible(viewer))
+            mark = store.write_mark(conn)
+            kept = self._stats_cache.get(vis)
+            if kept is not None and kept[0] == mark:
+                return copy.deepcopy(kept[1])
+            counts = store.stats(conn, vis)
+        if len(self._stats_cache) >= 1000:
+            self._stats_cache.clear()
+        self._stats_cache[vis] = (mark, counts)
+        return copy.deepcopy(counts)
 
     def audit(self, actor: Viewer, *, limit: int = 100) -> list[dict[str, Any]]:
         if not (actor.is_hub_admin or actor.role == "org-admin"):

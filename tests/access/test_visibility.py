@@ -341,3 +341,20 @@ def test_a_version_that_reaches_new_readers_is_added_again(hub: Hub) -> None:
     assert after[mal["id"]] == before[mal["id"]]
     newest = hub.search(ncc, added_after=before[rel["id"]], limit=10)
     assert {o["id"] for o in newest} == {ind["id"], rel["id"]}
+
+
+def test_counts_follow_every_write(hub: Hub) -> None:
+    """Hub.stats keeps counts between writes; a new object, a new grant and a revocation all show at once."""
+    community(hub)
+    ncc, bank = hub.viewer_as("NCC"), hub.viewer_as("Bank")
+    ind = indicator("counted.example", level="green")
+    hub.ingest(ncc, items(ind), hub.options(audience="org"))
+    assert hub.stats(bank)["total"] == hub.stats(bank)["total"]
+    before_bank, before_ncc = hub.stats(bank)["total"], hub.stats(ncc)["total"]
+    hub.ingest(ncc, items(indicator("counted-2.example", level="green")), hub.options(audience="org"))
+    assert hub.stats(ncc)["total"] == before_ncc + 1 and hub.stats(bank)["total"] == before_bank
+    hub.ingest(ncc, items(ind), hub.options(audience="group:taskforce"))
+    assert hub.stats(bank)["total"] == before_bank + 1  # a grant alone, no new version
+    stats = hub.stats(bank)
+    stats["total"] = -1  # callers get their own copy
+    assert hub.stats(bank)["total"] == before_bank + 1

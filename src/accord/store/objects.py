@@ -285,6 +285,14 @@ def count(conn: Connection, vis: Visibility, filters: Filters = Filters()) -> in
     return conn.execute(_apply(q, filters, conn.dialect.name)).scalar_one()
 
 
+def write_mark(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever what anyone may see could have changed: the hub clock (every new version, and
+    every version re-dated for new readers) and the newest grant (every audience added)."""
+    clock = conn.execute(select(hub_state.c.clock).where(hub_state.c.id == 1)).scalar_one_or_none()
+    grant = conn.execute(select(func.max(object_grant.c.pk))).scalar_one_or_none()
+    return (clock, grant)
+
+
 def stats(conn: Connection, vis: Visibility) -> dict[str, Any]:
     """Counts of current visible objects by type and by TLP."""
     base = select(stix_object.c.type, stix_object.c.tlp, func.count().label("n")).where(
