@@ -41,12 +41,12 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     )
     app.state.hub = hub or Hub()
     errors.install(app)
+    taxii.install(app)  # ahead of every other route
     app.include_router(objects.router)
     app.include_router(admin.router)
     app.include_router(collections.router)
     app.include_router(collective_action.router)
     app.include_router(feeds.router)
-    app.include_router(taxii.router)
     app.include_router(spyware_api.router)
     web.install(app)  # the web interface: /, /login, /search, /objects/…, /publish, /admin/…
 

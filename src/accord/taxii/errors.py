@@ -7,9 +7,8 @@ import uuid
 from typing import Any
 
 import orjson
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from accord.errors import AccordError, AuthenticationFailed
 from accord.taxii.media import TAXII_MEDIA_TYPE
@@ -67,9 +66,6 @@ def from_exception(exc: Exception) -> Response:
         return error_response(401, exc.message, exc.code)
     if isinstance(exc, AccordError):
         return error_response(exc.http_status, exc.message, exc.code)
-    if isinstance(exc, RequestValidationError):
-        parts = [str(e.get("msg")) for e in exc.errors()]
-        return error_response(400, "; ".join(parts) or "invalid request", "invalid-input")
     if isinstance(exc, StarletteHTTPException):
         return error_response(exc.status_code, str(exc.detail))
     response = error_response(500, "the server failed to answer this request; it has been logged")

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import orjson
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from fastapi.routing import APIRoute
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from accord.access.viewer import Viewer
 from accord.api.auth import ViewerCache
@@ -31,43 +32,50 @@ from accord.taxii.media import TAXII_MEDIA_TYPE, accepts_taxii, is_taxii_content
 from accord.taxii.pagination import encode
 
 T = TypeVar("T")
+Handler = Callable[..., Awaitable[Response]]
 PREFIX = "/taxii2"
 ROOT = "api"
 #: How long an authenticated caller is reused without asking the database again: a revoked token stops
 #: working within this many seconds.
 VIEWER_SECONDS = 1.0
+#: path (under PREFIX) -> method -> handler, filled by ``_route`` below and served by ``install``.
+_ENDPOINTS: dict[str, dict[str, Handler]] = {}
 
 
-class TaxiiRoute(APIRoute):
-    """Content negotiation first, and every exception turned into a TAXII error message."""
+def _route(path: str, methods: list[str]) -> Callable[[Handler], Handler]:
+    """Register a handler for ``path`` (under ``PREFIX``), served with and without its trailing slash."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            if not accepts_taxii(request.headers.get("accept")):
-                return errors.error_response(406, f"this server answers only in {TAXII_MEDIA_TYPE} (or without a "
-                                             "version: application/taxii+json)", "not-acceptable")  # fmt: skip
-            try:
-                return await handler(request)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a TAXII error message
-                return errors.from_exception(exc)
-
-        return run
-
-
-router = APIRouter(route_class=TaxiiRoute, include_in_schema=False)
-
-
-def _route(path: str, methods: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register an endpoint at ``path`` with and without its trailing slash."""
-
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        router.add_api_route(path, fn, methods=methods)
-        router.add_api_route(path.rstrip("/"), fn, methods=methods)
+    def register(fn: Handler) -> Handler:
+        for method in methods:
+            _ENDPOINTS.setdefault(path, {})[method] = fn
         return fn
 
     return register
+
+
+class _Endpoint:
+    """One path's ASGI endpoint, whatever the method: 405 for a method it lacks, content negotiation,
+    and every exception turned into a TAXII error message."""
+
+    def __init__(self, handlers: dict[str, Handler]) -> None:
+        self.handlers = handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.respond(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        handler = self.handlers.get(request.method)
+        if handler is None:
+            return errors.error_response(405, f"{request.method} is not allowed on {request.url.path}",
+                                         "method-not-allowed")  # fmt: skip
+        if not accepts_taxii(request.headers.get("accept")):
+            return errors.error_response(406, f"this server answers only in {TAXII_MEDIA_TYPE} (or without a "
+                                         "version: application/taxii+json)", "not-acceptable")  # fmt: skip
+        try:
+            return await handler(request, **request.path_params)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a TAXII error message
+            return errors.from_exception(exc)
 
 
 def _hub(request: Request) -> Hub:
@@ -129,20 +137,20 @@ def _next(page: Page, query: params.Query) -> str | None:
 # -- server information -----------------------------------------------------------------------------
 
 
-@_route(f"{PREFIX}/", ["GET"])
+@_route("/", ["GET"])
 async def discovery(request: Request) -> Response:
     await _viewer(request)  # bad credentials are still refused
     return _taxii(resources.discovery(_root_url(request)))
 
 
-@_route(PREFIX + "/{api_root}/", ["GET"])
+@_route("/{api_root}/", ["GET"])
 async def api_root(request: Request, api_root: str) -> Response:
     _check_root(api_root)
     await _viewer(request)
     return _taxii(resources.api_root(_hub(request).settings.max_bundle_bytes))
 
 
-@_route(PREFIX + "/{api_root}/status/{status_id}/", ["GET"])
+@_route("/{api_root}/status/{status_id}/", ["GET"])
 async def get_status(request: Request, api_root: str, status_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -153,7 +161,7 @@ async def get_status(request: Request, api_root: str, status_id: str) -> Respons
 # -- collections ------------------------------------------------------------------------------------
 
 
-@_route(PREFIX + "/{api_root}/collections/", ["GET"])
+@_route("/{api_root}/collections/", ["GET"])
 async def get_collections(request: Request, api_root: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -161,7 +169,7 @@ async def get_collections(request: Request, api_root: str) -> Response:
     return _taxii(resources.collections(await _read(request, lambda: hub.taxii_collections(who))))
 
 
-@_route(PREFIX + "/{api_root}/collections/{collection_id}/", ["GET"])
+@_route("/{api_root}/collections/{collection_id}/", ["GET"])
 async def get_collection(request: Request, api_root: str, collection_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -169,7 +177,7 @@ async def get_collection(request: Request, api_root: str, collection_id: str) ->
     return _taxii(resources.collection(await _read(request, lambda: hub.taxii_collection(who, collection_id))))
 
 
-@_route(PREFIX + "/{api_root}/collections/{collection_id}/manifest/", ["GET"])
+@_route("/{api_root}/collections/{collection_id}/manifest/", ["GET"])
 async def get_manifest(request: Request, api_root: str, collection_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -183,7 +191,7 @@ async def get_manifest(request: Request, api_root: str, collection_id: str) -> R
     return await _read(request, read)
 
 
-@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/", ["GET"])
+@_route("/{api_root}/collections/{collection_id}/objects/", ["GET"])
 async def get_objects(request: Request, api_root: str, collection_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -220,7 +228,7 @@ def _envelope_items(body: bytes) -> list[Item]:
     ]  # fmt: skip
 
 
-@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/", ["POST"])
+@_route("/{api_root}/collections/{collection_id}/objects/", ["POST"])
 async def add_objects(request: Request, api_root: str, collection_id: str) -> Response:
     _check_root(api_root)
     hub = _hub(request)
@@ -234,7 +242,7 @@ async def add_objects(request: Request, api_root: str, collection_id: str) -> Re
     return _taxii(resources.status(row), 202)
 
 
-@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/{object_id}/", ["GET"])
+@_route("/{api_root}/collections/{collection_id}/objects/{object_id}/", ["GET"])
 async def get_object(request: Request, api_root: str, collection_id: str, object_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -248,7 +256,7 @@ async def get_object(request: Request, api_root: str, collection_id: str, object
     return await _read(request, read)
 
 
-@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/{object_id}/", ["DELETE"])
+@_route("/{api_root}/collections/{collection_id}/objects/{object_id}/", ["DELETE"])
 async def delete_object(request: Request, api_root: str, collection_id: str, object_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -257,7 +265,7 @@ async def delete_object(request: Request, api_root: str, collection_id: str, obj
     return Response(b"", status_code=200, media_type=TAXII_MEDIA_TYPE)
 
 
-@_route(PREFIX + "/{api_root}/collections/{collection_id}/objects/{object_id}/versions/", ["GET"])
+@_route("/{api_root}/collections/{collection_id}/objects/{object_id}/versions/", ["GET"])
 async def get_versions(request: Request, api_root: str, collection_id: str, object_id: str) -> Response:
     _check_root(api_root)
     who = await _viewer(request)
@@ -272,19 +280,25 @@ async def get_versions(request: Request, api_root: str, collection_id: str, obje
     return await _read(request, read)
 
 
-# -- everything else under /taxii2/ -----------------------------------------------------------------
-
-_ANY = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# -- serving -----------------------------------------------------------------------------------------
 
 
-async def not_found(request: Request) -> Response:
-    """Unknown TAXII paths get 404, wrong methods on known ones 405 — as TAXII error messages."""
-    for route in router.routes:
-        if route is not _fallback and route.matches(request.scope)[0] == Match.PARTIAL:
-            return errors.error_response(405, f"{request.method} is not allowed on {request.url.path}",
-                                         "method-not-allowed")  # fmt: skip
-    return errors.error_response(404, f"no TAXII endpoint at {request.url.path}", "not-found")
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    """Unknown TAXII paths get 404 as a TAXII error message."""
+    path = Request(scope).url.path
+    await errors.error_response(404, f"no TAXII endpoint at {path}", "not-found")(scope, receive, send)
 
 
-router.add_api_route(PREFIX + "/{rest:path}", not_found, methods=_ANY)
-_fallback = router.routes[-1]
+def install(app: Starlette) -> None:
+    """Serve TAXII under ``PREFIX`` on ``app``, ahead of its other routes: routes are matched in order, and
+    TAXII clients poll most. Plain Starlette routes: FastAPI's matching and dependency solving cost more
+    than a TAXII read."""
+    paths = sorted(_ENDPOINTS, key=lambda p: not p.endswith("/objects/"))  # most of the traffic first
+    routes: list[Route] = []
+    for path in paths:
+        endpoint = _Endpoint(_ENDPOINTS[path])
+        routes.append(Route(path, endpoint))
+        if path != "/":
+            routes.append(Route(path.rstrip("/"), endpoint))
+    taxii = Router(routes=routes, redirect_slashes=False, default=_not_found)
+    app.router.routes[0:0] = [Route(PREFIX, _Endpoint(_ENDPOINTS["/"])), Mount(PREFIX, app=taxii)]
