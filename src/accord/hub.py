@@ -162,6 +162,16 @@ class Hub:
         with self.engine.connect() as conn:
             return users.list_for(conn, actor, org)
 
+    def set_user_disabled(self, actor: Viewer, email: str, disabled: bool) -> dict[str, Any]:
+        """Disable a user (tokens and password refused, web sessions ended) or enable them again; audited."""
+        with self.engine.begin() as conn:
+            out = users.set_disabled(conn, actor, email, disabled)
+            if out["changed"] or out["sessions_ended"]:
+                detail = {k: out[k] for k in ("org", "role", "sessions_ended")}
+                audit.record(conn, actor=actor.label, org_pk=actor.org_pk, target=out["email"], source=actor.source,
+                             action="user.disable" if disabled else "user.enable", detail=detail)  # fmt: skip
+        return out
+
     def create_token(
         self, actor: Viewer, email: str, label: str | None = None, expires_in_days: int | None = 90
     ) -> dict[str, Any]:
@@ -398,16 +408,43 @@ class Hub:
         return out
 
     def authenticate_password(self, email: str, password: str, source: str = "web") -> tuple[Viewer, str]:
-        """The viewer for an e-mail and password, and the stamp a session keeps (``session_viewer``)."""
+        """The viewer for an e-mail and password, and the stamp a session keeps (``session_viewer``).
+
+        A refusal is audited (``session.sign-in-failed``: the e-mail as typed, where from, why; never the
+        password)."""
+        why: list[users.SignInFailure] = []
         with self.engine.connect() as conn:
-            return users.verify_password(conn, email, password, source)
+            try:
+                return users.verify_password(conn, email, password, source, failed=why.append)
+            except AuthenticationFailed as exc:
+                refused = exc
+        self._sign_in_failed(why[0] if why else users.SignInFailure("password", users.typed_email(email),
+                                                                     refused.message), source)  # fmt: skip
+        raise refused
 
     def authenticate_token(self, token: str, source: str = "web") -> tuple[Viewer, str]:
-        """The viewer for an API token, and the stamp a session keeps (the token's stored hash)."""
-        viewer = self.authenticate(f"Bearer {token.strip()}", source, partner_ok=True)
-        if viewer.partner:
-            raise AuthenticationFailed(users.PARTNER_NO_SIGN_IN.format(email=viewer.email, org=viewer.org_name))
-        return viewer, tokens._hash(token.strip())
+        """The viewer for an API token, and the stamp a session keeps (the token's stored hash).
+
+        A refusal is audited like a password's, naming the token's holder when the token is known (never
+        the token)."""
+        digest = tokens._hash(token.strip())
+        try:
+            viewer = self.authenticate(f"Bearer {token.strip()}", source, partner_ok=True)
+            if viewer.partner:
+                raise AuthenticationFailed(users.PARTNER_NO_SIGN_IN.format(email=viewer.email, org=viewer.org_name))
+        except AuthenticationFailed:
+            with self.engine.connect() as conn:
+                why = users.token_failure(conn, digest) if token.strip() else users.SignInFailure(
+                    "token", None, "no token given")  # fmt: skip
+            self._sign_in_failed(why, source)
+            raise
+        return viewer, digest
+
+    def _sign_in_failed(self, why: users.SignInFailure, source: str) -> None:
+        with self.engine.begin() as conn:
+            audit.record(conn, actor="anonymous", org_pk=why.org_pk, action="session.sign-in-failed",
+                         target=why.tried, source=source[:200],
+                         detail={"method": why.method, "reason": why.reason})  # fmt: skip
 
     def session_viewer(self, user_pk: int, method: str, stamp: str, source: str = "web") -> Viewer:
         """The viewer of a web session, while the password or token it was opened with still holds."""

@@ -6,6 +6,8 @@ import functools
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -16,7 +18,7 @@ from accord.access import orgs
 from accord.access.viewer import ROLES, Viewer, role_rank
 from accord.errors import AlreadyExists, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from accord.stix.timestamps import now
-from accord.store.schema import api_token, app_user, organisation
+from accord.store.schema import api_token, app_user, organisation, web_session
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -93,6 +95,33 @@ def list_for(conn: Connection, actor: Viewer, org_name: str | None = None) -> li
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+def set_disabled(conn: Connection, actor: Viewer, email: str, disabled: bool) -> dict[str, Any]:
+    """Disable (or enable again) a user: a hub admin for anyone, an org-admin for their own organisation's
+    users up to their own role; nobody disables themselves.
+
+    A disabled user's tokens are refused and their password too (both work again once enabled, unless
+    revoked or expired meanwhile); their live web sessions are ended for good here, so enabling the user
+    again does not bring them back. ``changed`` is False when the user already was in that state.
+    """
+    user = get(conn, email)
+    if actor.user_pk == user["pk"]:
+        if disabled:
+            raise PermissionDenied("you cannot disable yourself; ask another admin")
+    else:
+        check_can_manage(actor, user["org_pk"], user["role"])
+    changed = bool(user["disabled"]) != disabled
+    ended = 0
+    if changed:
+        conn.execute(app_user.update().where(app_user.c.pk == user["pk"]).values(disabled=disabled))
+    if disabled:
+        ended = conn.execute(
+            web_session.update().where(web_session.c.user_pk == user["pk"], web_session.c.revoked_at.is_(None))
+            .values(revoked_at=now())
+        ).rowcount  # fmt: skip
+    return {"email": user["email"], "org": user["org"], "role": user["role"], "disabled": disabled,
+            "changed": changed, "sessions_ended": ended}  # fmt: skip
+
+
 # -- passwords and web sessions -----------------------------------------------------------------
 # Passwords are hashed with argon2id at OWASP's recommended setting (19 MiB, 2 passes, 1 lane: about
 # 50 ms on one core, which a small hub can afford at sign-in); only the hash is stored. A web session
@@ -151,21 +180,92 @@ def _viewer(conn: Connection, row: Any, source: str) -> Viewer:
                   source=source)  # fmt: skip
 
 
-def verify_password(conn: Connection, email: str, password: str, source: str = "web") -> tuple[Viewer, str]:
-    """The viewer and the session stamp for a correct e-mail and password; one vague error otherwise."""
+@dataclass(frozen=True)
+class SignInFailure:
+    """Why a sign-in was refused, for the audit log (the person signing in gets a vaguer message).
+
+    ``tried`` is the e-mail as typed (``typed_email``) or the holder of a known token; never a password
+    or a token. ``org_pk`` is the organisation of the user tried, when there is one.
+    """
+
+    method: str  # password | token
+    tried: str | None
+    reason: str
+    org_pk: int | None = None
+
+
+#: How much of a typed e-mail address the audit log keeps.
+TYPED_EMAIL_MAX = 120
+
+
+def typed_email(email: str | None) -> str:
+    """What the audit log records of a typed e-mail: the address, truncated; anything that is not an
+    address (a password typed into the wrong field, a pasted token) only as its length."""
+    value = (email or "").strip()
+    if not _EMAIL.match(value) or not value.isprintable():
+        return f"(not an e-mail address: {len(value)} characters)"
+    return value if len(value) <= TYPED_EMAIL_MAX else value[: TYPED_EMAIL_MAX - 1] + "…"
+
+
+def verify_password(
+    conn: Connection,
+    email: str,
+    password: str,
+    source: str = "web",
+    failed: Callable[[SignInFailure], None] | None = None,
+) -> tuple[Viewer, str]:
+    """The viewer and the session stamp for a correct e-mail and password; one vague error otherwise.
+
+    ``failed`` is told why, before the error is raised (for the audit log).
+    """
     row = _viewer_row(conn, app_user.c.email == (email or "").strip().lower())
     stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
     try:
         ok = _hasher.verify(stored, password or "")
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok or row is None or not row.password_hash:
-        raise AuthenticationFailed("the e-mail address or the password is not right")
+
+    def refuse(reason: str, message: str) -> AuthenticationFailed:
+        if failed is not None:
+            failed(SignInFailure("password", typed_email(email), reason, row.org_pk if row is not None else None))
+        return AuthenticationFailed(message)
+
+    if row is None:
+        raise refuse("unknown user", "the e-mail address or the password is not right")
+    if not row.password_hash:
+        raise refuse("no password set", "the e-mail address or the password is not right")
+    if not ok:
+        raise refuse("wrong password" + (" (user disabled)" if row.disabled else ""),
+                     "the e-mail address or the password is not right")  # fmt: skip
     if row.disabled:
-        raise AuthenticationFailed("the user is disabled")
+        raise refuse("disabled", "the user is disabled")
     if row.org_kind == orgs.PARTNER_HUB:
-        raise AuthenticationFailed(PARTNER_NO_SIGN_IN.format(email=row.email, org=row.org_name))
+        raise refuse("partner hub", PARTNER_NO_SIGN_IN.format(email=row.email, org=row.org_name))
     return _viewer(conn, row, source), password_stamp(row.password_hash)
+
+
+def token_failure(conn: Connection, token_hash: str) -> SignInFailure:
+    """Why a token (given by its stored hash) did not sign in, and whose it is when it is known."""
+    row = conn.execute(
+        select(api_token.c.expires_at, api_token.c.revoked_at, app_user.c.email, app_user.c.disabled,
+               app_user.c.org_pk, organisation.c.kind)
+        .join(app_user, app_user.c.pk == api_token.c.user_pk)
+        .join(organisation, organisation.c.pk == app_user.c.org_pk)
+        .where(api_token.c.token_hash == token_hash)
+    ).first()  # fmt: skip
+    if row is None:
+        return SignInFailure("token", None, "unknown token")
+    if row.revoked_at is not None:
+        reason = "revoked token"
+    elif row.expires_at is not None and row.expires_at <= now():
+        reason = "expired token"
+    elif row.disabled:
+        reason = "disabled"
+    elif row.kind == orgs.PARTNER_HUB:
+        reason = "partner hub"
+    else:
+        reason = "refused"
+    return SignInFailure("token", row.email, reason, row.org_pk)
 
 
 def session_viewer(conn: Connection, user_pk: int, method: str, stamp: str, source: str = "web") -> Viewer:

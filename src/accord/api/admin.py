@@ -1,4 +1,5 @@
-"""``/api/v1/orgs``, ``/users``, ``/tokens``, ``/groups``, ``/audit`` and ``/whoami``."""
+"""``/api/v1/orgs``, ``/users`` (``/users/{email}/disable`` and ``/enable``), ``/tokens``, ``/groups``, ``/audit``
+and ``/whoami``."""
 
 from __future__ import annotations
 
@@ -70,6 +71,18 @@ def list_users(request: Request, who: Who, org: str | None = None) -> Response:
 @router.post("/users", status_code=201)
 def add_user(request: Request, who: Who, body: UserIn) -> Response:
     return _json(hub_of(request).add_user(who, body.email, body.org, body.role, body.name), 201)
+
+
+@router.post("/users/{email}/disable")
+def disable_user(request: Request, who: Who, email: str) -> Response:
+    """Disable a user: tokens and password refused, web sessions ended (admins; org-admins for their own)."""
+    return _json(hub_of(request).set_user_disabled(who, email, True))
+
+
+@router.post("/users/{email}/enable")
+def enable_user(request: Request, who: Who, email: str) -> Response:
+    """Enable a disabled user again."""
+    return _json(hub_of(request).set_user_disabled(who, email, False))
 
 
 @router.get("/tokens")

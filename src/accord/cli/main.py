@@ -229,6 +229,41 @@ def user_password(
         output.line(f"password set for {out['email']} ({out['org']})")
 
 
+def _set_disabled(email: str, disabled: bool, json: bool) -> None:
+    h = hub()
+    out = h.set_user_disabled(h.viewer_as(None), email, disabled)
+    if json:
+        output.print_json(out)
+        return
+    state = "disabled" if disabled else "enabled"
+    if not out["changed"]:
+        output.line(f"{out['email']} ({out['org']}) was already {state}")
+    elif disabled:
+        output.line(f"disabled {out['email']} ({out['org']}): tokens and password refused, "
+                    f"{out['sessions_ended']} web session(s) ended")  # fmt: skip
+    else:
+        output.line(f"enabled {out['email']} ({out['org']}): their tokens that are neither revoked nor expired "
+                    "work again")  # fmt: skip
+
+
+@user_app.command("disable")
+def user_disable(email: str, json: JsonOpt = False) -> None:
+    """Disable a user: their tokens and password are refused and their web sessions end (audited).
+
+    Example: accord user disable analyst@ncc.example
+    """
+    _set_disabled(email, True, json)
+
+
+@user_app.command("enable")
+def user_enable(email: str, json: JsonOpt = False) -> None:
+    """Enable a disabled user again (their unexpired, unrevoked tokens work again; sessions do not come back).
+
+    Example: accord user enable analyst@ncc.example
+    """
+    _set_disabled(email, False, json)
+
+
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Option(help="The user's e-mail.")],

@@ -45,7 +45,11 @@ def _context(request: Request, who: Who, section: str) -> dict[str, Any]:
     if section == "orgs":
         return {"orgs": hub.list_orgs(v), "sectors": SECTORS}
     if section == "users":
-        return {"users": hub.list_users(v), "org_names": _org_names(request, who), "roles": _grantable_roles(who)}
+        people = hub.list_users(v)
+        for u in people:  # the core decides; the page offers the switch only where it would be allowed
+            u["switchable"] = u["pk"] != v.user_pk and (v.is_hub_admin or (
+                v.role == "org-admin" and role_rank(u["role"]) <= role_rank(v.role)))  # fmt: skip
+        return {"users": people, "org_names": _org_names(request, who), "roles": _grantable_roles(who)}
     if section == "tokens":
         people = [u["email"] for u in hub.list_users(v)] if who.can_administer else [v.email]
         return {"tokens": hub.list_tokens(v), "people": people, "new_token": None}
@@ -131,6 +135,35 @@ async def set_password(request: Request, who: Me) -> Response:
         return hub.set_password(who.viewer, text(f, "email"), text(f, "password"))
 
     return await _act(request, who, "users", action, lambda out: f"Set a new password for {out['email']}.")
+
+
+def _switch(request: Request, who: Who, disabled: bool) -> Any:
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        if not text(f, "email"):
+            raise InvalidInput("say which user")
+        return hub.set_user_disabled(who.viewer, text(f, "email"), disabled)
+
+    def said(out: dict[str, Any]) -> str:
+        if not out["changed"]:
+            return f"{out['email']} was already {'disabled' if disabled else 'enabled'}."
+        if disabled:
+            return (f"Disabled {out['email']}: their tokens and password are refused; {out['sessions_ended']} web "
+                    "session(s) ended.")  # fmt: skip
+        return f"Enabled {out['email']}: their tokens that are neither revoked nor expired work again."
+
+    return _act(request, who, "users", action, said)
+
+
+@router.post("/users/disable")
+async def disable_user(request: Request, who: Me) -> Response:
+    return await _switch(request, who, True)
+
+
+@router.post("/users/enable")
+async def enable_user(request: Request, who: Me) -> Response:
+    return await _switch(request, who, False)
 
 
 @router.post("/tokens")
