@@ -1,5 +1,5 @@
-"""Administration pages: organisations, users, tokens, web sessions, sharing groups, feeds' health and the
-audit log.
+"""Administration pages: organisations and partner hubs, users (disable, enable), tokens, web sessions,
+sharing groups, feeds' health and the audit log.
 
 Every action is a Hub method, so the core's role rules decide: an admin manages the hub, an
 org-admin their own organisation's users and the groups it owns (never granting more than they
@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from accord.access.orgs import SECTORS
 from accord.access.viewer import ROLES, role_rank
 from accord.errors import AccordError, InvalidInput
+from accord.federation import partners
 from accord.web.auth import Who, current, form_of, hub_of, policy_of, text
 from accord.web.render import WebRoute, page, redirect
 
@@ -43,7 +44,9 @@ def _context(request: Request, who: Who, section: str) -> dict[str, Any]:
     hub = hub_of(request)
     v = who.viewer
     if section == "orgs":
-        return {"orgs": hub.list_orgs(v), "sectors": SECTORS}
+        return {"orgs": hub.list_orgs(v), "sectors": SECTORS, "default_sector": partners.DEFAULT_SECTOR,
+                "partners": partners.list_all(hub, v) if v.is_hub_admin else [], "new_partner": None,
+                "token_days": partners.DEFAULT_TOKEN_DAYS}  # fmt: skip
     if section == "users":
         people = hub.list_users(v)
         for u in people:  # the core decides; the page offers the switch only where it would be allowed
@@ -114,6 +117,27 @@ async def add_org(request: Request, who: Me) -> Response:
     return await _act(request, who, "orgs",
                       lambda f: hub.add_org(who.viewer, text(f, "name"), text(f, "sector"), text(f, "country")),
                       lambda out: f"Added the organisation {out['name']}.")  # fmt: skip
+
+
+@router.post("/orgs/partners")
+async def add_partner(request: Request, who: Me) -> Response:
+    """Register a partner hub as ``accord partner add`` does; with a user, its token is shown once."""
+    hub = hub_of(request)
+
+    def action(f: FormData) -> dict[str, Any]:
+        days_raw = text(f, "days") or str(partners.DEFAULT_TOKEN_DAYS)
+        if not days_raw.isdigit() or not 1 <= int(days_raw) <= 3650:
+            raise InvalidInput(f"a token's lifetime is 1 to 3650 days, got {days_raw!r}")
+        return partners.add(hub, who.viewer, text(f, "name"), text(f, "country"),
+                            sector=text(f, "sector") or partners.DEFAULT_SECTOR, user=text(f, "user") or None,
+                            token_days=int(days_raw))  # fmt: skip
+
+    def said(out: dict[str, Any]) -> str:
+        with_user = f" with its reader {out['user']}" if out["user"] else ""
+        return f"Registered the partner hub {out['name']}{with_user}."
+
+    return await _act(request, who, "orgs", action, said,
+                      lambda out: {"new_partner": out} if out["token"] else {})  # fmt: skip
 
 
 @router.post("/users")
