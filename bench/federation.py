@@ -4,11 +4,14 @@ asserts nothing).
     .venv/bin/python bench/federation.py --objects 100000
 
 What it does, in a temporary folder (``--keep`` keeps it):
-  1. hub A (SQLite): a member organisation, an organisation standing for partner hub B with a reader
-     token, and a ``federation`` collection; N synthetic TLP:GREEN indicators (fresh ids, seeded) are
-     published there with audience ``federation`` through ``Hub.ingest`` (not timed);
+  1. hub A (SQLite): a member organisation, partner hub B registered as ``accord partner add`` does (an
+     organisation of kind ``partner-hub`` with a reader and its token: a partner viewer, which reads only
+     federation collections and only TLP:CLEAR/GREEN versions shared with the federation), and a
+     ``federation`` collection; N synthetic TLP:GREEN indicators (fresh ids, seeded) are published there
+     with audience ``federation`` through ``Hub.ingest`` (not timed);
   2. hub A is served by ``accord serve`` in a subprocess on 127.0.0.1 at a free port;
-  3. hub B (SQLite, this process) defines a feed on A's collection and pulls it once: the timed figure
+  3. hub B (SQLite, this process) registers hub A as a partner hub (what its feed acts as), defines a feed
+     on A's collection with the partner token, and pulls it once: the timed figure
      is objects stored / wall time of ``Hub.pull_feed`` (TAXII pages of ``--page`` over HTTP, each page
      checked against what B holds, ingested through ``Hub.ingest`` and check-pointed);
   4. ``--more`` objects are then published at A and pulled again (an incremental pull), and a pull with
@@ -36,6 +39,7 @@ from typing import Any
 import httpx
 
 from accord.config import Settings
+from accord.federation import partners
 from accord.federation import taxii as taxii_source
 from accord.hub import Hub
 from accord.stix import tlp
@@ -124,9 +128,9 @@ def main() -> None:
         a.init()
         op = a.viewer_as(None)
         a.add_org(op, "A CERT", "government-national", "GB")
-        a.add_org(op, "Hub B", "government-national", "FR")
-        a.add_user(op, "pull@b.example", "Hub B", "reader")
-        token = a.create_token(op, "pull@b.example")["token"]
+        token = partners.add(a, op, "Hub B", "FR", user="pull@b.example")["token"]
+        if not a.authenticate(f"Bearer {token}", partner_ok=True).partner:
+            raise SystemExit("the pulling token is not a partner hub's: the figure would not measure federation")
         coll = a.add_collection(op, "Federation", scope="federation")["id"]
         t = time.perf_counter()
         publish(a, "A CERT", indicators(args.objects, rng))
@@ -136,7 +140,7 @@ def main() -> None:
         b = Hub(settings(tmp / "b.db"))
         b.init()
         opb = b.viewer_as(None)
-        b.add_org(opb, "Hub A", "government-national", "GB")
+        partners.add(b, opb, "Hub A", "GB")
         b.add_feed(opb, "from-a", f"{base}/taxii2/", collection=coll, user="pull@b.example", password=token,
                    as_org="Hub A", audience="federation")  # fmt: skip
         load = os.getloadavg()[0]
