@@ -8,7 +8,7 @@ is decided among the versions the viewer may see, never among hidden ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -32,6 +32,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import FromClause
 
 from accord.stix.timestamps import format_micro, parse, version_key
@@ -221,30 +222,85 @@ _SELECTS: dict[str, tuple[Any, ...]] = {
 }
 
 
+def _slots(n: int) -> int:
+    """Bind slots for ``n`` filter values: the next power of two, so that few statement shapes ever exist
+    (the spare slots repeat the last value, which changes nothing in an ``IN``)."""
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def _filled(prefix: str, values: tuple[str, ...]) -> dict[str, str]:
+    padded = [*values, *[values[-1]] * (_slots(len(values)) - len(values))]
+    return {f"{prefix}_{i}": v for i, v in enumerate(padded)}
+
+
+def _slot(name: str, type_: Any = None) -> Any:
+    """A bound parameter whose value comes with each execution."""
+    return bindparam(name, value=None, type_=type_ or String())
+
+
 @lru_cache(maxsize=4096)
 def _statement(
     vis: Visibility, scope: Scope, versions: tuple[str, ...], spec_versions: tuple[str, ...], *,
-    ids: bool, types: bool, after: bool, what: str,
+    ids: int, types: int, after: bool, what: str,
 ) -> Select[Any]:  # fmt: skip
     """The page query for one viewer's visibility, scope and shape of filters, built once.
 
-    The filter values (ids, types, ``added_after``, limit) are bound parameters, so one statement
-    object serves every request of that shape and SQLAlchemy computes its cache key only once: building
-    and keying the statement cost more than running it. The statement holds the viewer's visibility
-    clause, so it is only ever reused for a viewer with that very visibility.
+    The filter values (``ids`` and ``types`` slots, ``added_after``, the limit) are bound parameters, so
+    one statement serves every request of that shape: building and compiling it cost more than running
+    it. The statement holds the viewer's visibility clause, so it is only ever reused for a viewer with
+    that very visibility.
     """
     o = stix_object.c
     q = select(*_SELECTS[what]).where(vis.clause(), _scope_clause(scope))
     if ids:
-        q = q.where(o.stix_id.in_(bindparam("ids", expanding=True)))
+        q = q.where(o.stix_id.in_([_slot(f"id_{i}") for i in range(ids)]))
     if types:
-        q = q.where(o.type.in_(bindparam("types", expanding=True)))
+        q = q.where(o.type.in_([_slot(f"type_{i}") for i in range(types)]))
     if spec_versions:
         q = q.where(o.spec_version.in_(spec_versions))
     if after:
-        q = q.where(o.date_added > bindparam("after", type_=o.date_added.type))
+        q = q.where(o.date_added > _slot("after", o.date_added.type))
     q = q.where(_cached_version_clause(vis, scope, versions, spec_versions))
-    return q.order_by(o.date_added.asc()).limit(bindparam("limit", type_=Integer))
+    return q.order_by(o.date_added.asc()).limit(_slot("limit", Integer()))
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement compiled once for one dialect, run on the driver directly with each request's values."""
+
+    sql: str
+    #: Parameter names in the driver's positional order (SQLite), or None for named parameters.
+    positions: tuple[str, ...] | None
+    #: Every parameter's value: the statement's own, converted for the driver (per-request ones None).
+    fixed: dict[str, Any]
+    processors: dict[str, Callable[[Any], Any]]
+
+    def run(self, conn: Connection, values: dict[str, Any]) -> list[Any]:
+        merged = dict(self.fixed)
+        for name, value in values.items():
+            convert = self.processors.get(name)
+            merged[name] = convert(value) if convert is not None else value
+        params = tuple(merged[n] for n in self.positions) if self.positions is not None else merged
+        return list(conn.exec_driver_sql(self.sql, params).all())
+
+
+@lru_cache(maxsize=4096)
+def _prepare(stmt: Select[Any], dialect: Dialect) -> _Prepared:
+    """Compile once: SQLAlchemy's per-execution work (cache lookup, expanding ``IN`` lists of the
+    visibility clause, result processing) cost more than SQLite's running of a small page."""
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    processors: dict[str, Callable[[Any], Any]] = {}
+    for name in compiled.params:
+        # An expanded IN list's values are named after its parameter: audience_1 -> audience_1_1, ...
+        bind = compiled.binds.get(name)
+        if bind is None:
+            bind = compiled.binds.get(name.rsplit("_", 1)[0])
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
+        if convert is not None:
+            processors[name] = convert
+    fixed = {n: processors[n](v) if n in processors and v is not None else v for n, v in compiled.params.items()}
+    positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    return _Prepared(compiled.string, positions, fixed, processors)
 
 
 def page(
@@ -258,20 +314,20 @@ def page(
     object; ``text`` gives each object's stored JSON text instead (``Page.texts``), for an envelope.
     """
     what = (TEXT if text else DATA) if with_data else META
-    stmt = _statement(vis, scope, sel.versions, sel.spec_versions, ids=bool(sel.ids), types=bool(sel.types),
-                      after=sel.added_after is not None, what=what)  # fmt: skip
-    params: dict[str, Any] = {"limit": limit + 1}
+    stmt = _statement(vis, scope, sel.versions, sel.spec_versions, ids=_slots(len(sel.ids)) if sel.ids else 0,
+                      types=_slots(len(sel.types)) if sel.types else 0, after=sel.added_after is not None,
+                      what=what)  # fmt: skip
+    values: dict[str, Any] = {"limit": limit + 1}
     if sel.ids:
-        params["ids"] = list(sel.ids)
+        values.update(_filled("id", sel.ids))
     if sel.types:
-        params["types"] = list(sel.types)
+        values.update(_filled("type", sel.types))
     if sel.added_after is not None:
-        params["after"] = sel.added_after
-    result = conn.execute(stmt, params)
+        values["after"] = sel.added_after
     if what != TEXT:
-        rows = result.mappings().all()
+        rows = conn.execute(stmt, values).mappings().all()
         return Page(rows=list(rows[:limit]), more=len(rows) > limit)
-    raw = result.all()
+    raw = _prepare(stmt, conn.dialect).run(conn, values)
     more = len(raw) > limit
     if more:
         del raw[limit:]
@@ -283,14 +339,13 @@ def page(
 
 @lru_cache(maxsize=4096)
 def _holds_statement(vis: Visibility, scope: Scope) -> Select[Any]:
-    q = select(stix_object.c.pk).where(stix_object.c.stix_id == bindparam("stix_id"), vis.clause(),
-                                       _scope_clause(scope))  # fmt: skip
+    q = select(stix_object.c.pk).where(stix_object.c.stix_id == _slot("stix_id"), vis.clause(), _scope_clause(scope))
     return q.limit(1)
 
 
 def holds(conn: Connection, vis: Visibility, scope: Scope, stix_id: str) -> bool:
     """True when the viewer can see some version of ``stix_id`` through this scope."""
-    return conn.execute(_holds_statement(vis, scope), {"stix_id": stix_id}).first() is not None
+    return bool(_prepare(_holds_statement(vis, scope), conn.dialect).run(conn, {"stix_id": stix_id}))
 
 
 def versionless_dates(conn: Connection, vis: Visibility, ids: Iterable[str]) -> dict[str, datetime]:
