@@ -253,9 +253,9 @@ def _statement(
     o = stix_object.c
     q = select(*_SELECTS[what]).where(vis.clause(), _scope_clause(scope))
     if ids:
-        q = q.where(o.stix_id.in_([_slot(f"id_{i}") for i in range(ids)]))
+        q = q.where(o.stix_id.in_([_slot(f"match_id_{i}") for i in range(ids)]))
     if types:
-        q = q.where(o.type.in_([_slot(f"type_{i}") for i in range(types)]))
+        q = q.where(o.type.in_([_slot(f"match_type_{i}") for i in range(types)]))
     if spec_versions:
         q = q.where(o.spec_version.in_(spec_versions))
     if after:
@@ -319,9 +319,9 @@ def page(
                       what=what)  # fmt: skip
     values: dict[str, Any] = {"limit": limit + 1}
     if sel.ids:
-        values.update(_filled("id", sel.ids))
+        values.update(_filled("match_id", sel.ids))
     if sel.types:
-        values.update(_filled("type", sel.types))
+        values.update(_filled("match_type", sel.types))
     if sel.added_after is not None:
         values["after"] = sel.added_after
     if what != TEXT:
