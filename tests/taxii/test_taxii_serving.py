@@ -12,7 +12,7 @@ import orjson
 
 from accord.hub import Hub
 from accord.store.taxii_reads import Selection
-from helpers import indicator, items
+from helpers import indicator, items, malware
 
 ROOT = "/taxii2/api"
 
@@ -109,3 +109,20 @@ def test_a_removed_collection_stops_being_served(taxii) -> None:
     other.remove_collection(op, elsewhere)
     codes = until(lambda: taxii.get("bank", url).status_code, lambda code: code == 404, seconds=10)
     assert codes[-1] == 404
+
+
+def test_several_ids_and_types_fill_their_slots(taxii) -> None:
+    """match[id] and match[type] values fill power-of-two slots (3 ids in 4, 5 in 8): the spare slots
+    repeat a value and never widen the match; several types never clash with the visibility clause."""
+    inds = [indicator(f"slot{i}.example") for i in range(5)]
+    mals = [malware(f"Slot {i}") for i in range(2)]
+    assert taxii.post("bank", "all", [*inds, *mals]).json()["success_count"] == 7
+    url = taxii.url("all", "objects")
+    for wanted in (inds[:3], inds, [*inds[:2], mals[0]], [*inds, *mals]):
+        got = taxii.get("bank", url, **{"match[id]": ",".join(o["id"] for o in wanted)}).json()["objects"]
+        assert sorted(o["id"] for o in got) == sorted(o["id"] for o in wanted)
+    ids = ",".join(o["id"] for o in [*inds, *mals])
+    for types, expected in (("malware", mals), ("indicator,malware", [*inds, *mals]),
+                            ("malware,report,indicator", [*inds, *mals]), ("report,tool", [])):  # fmt: skip
+        body = taxii.get("bank", url, **{"match[id]": ids, "match[type]": types}).json()
+        assert sorted(o["id"] for o in body.get("objects", [])) == sorted(o["id"] for o in expected), types
