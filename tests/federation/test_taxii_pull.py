@@ -389,9 +389,10 @@ def test_objects_created_by_a_member_of_this_hub_are_refused_with_the_reason(hub
 def test_a_full_re_read_brings_what_was_shared_after_the_checkpoint(
     hub: Hub, source: Partner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An object first held for the source's community and later also shared with the federation keeps its
-    date_added, which a partner's checkpoint may have passed: a full re-read (by hand, and the scheduler's
-    periodic one) brings it, skips what is held, and never moves the checkpoint back."""
+    """An object first held for the source's community and later also shared with the federation is added
+    again for the federation (a new date_added at the source), so the next ordinary pull brings it. A full
+    re-read (by hand, and the scheduler's periodic one) skips what is held and never moves the checkpoint
+    back."""
     from accord.federation.scheduler import FeedScheduler
 
     target = pulling_hub(hub)
@@ -409,9 +410,13 @@ def test_a_full_re_read_brings_what_was_shared_after_the_checkpoint(
     shared = source.hub.ingest(source.hub.viewer_as(source.member), items(attck[0]),
                                source.hub.options(audience="federation"))  # fmt: skip
     assert shared.unchanged == 1
-    full = target.pull_feed(target.viewer_as(None), "from-a", full=True)
-    assert full["error"] is None and full["full"] and full["added"] == 1 and full["known"] >= 1, full
+    again = target.pull_feed(target.viewer_as(None), "from-a")
+    assert again["error"] is None and again["added"] == 1, again
     assert rows_of(target, attck[0]["id"]) and not rows_of(target, attck[1]["id"])
+    checkpoint = target.get_feed(target.viewer_as(None), "from-a")["checkpoint"]
+    assert checkpoint > first["checkpoint"]
+    full = target.pull_feed(target.viewer_as(None), "from-a", full=True)
+    assert full["error"] is None and full["full"] and full["added"] == 0 and full["known"] >= 2, full
     feed = target.get_feed(target.viewer_as(None), "from-a")
     assert feed["checkpoint"] == checkpoint  # nothing newer came: not moved back to the start
 
@@ -433,8 +438,8 @@ def test_a_full_re_read_brings_what_was_shared_after_the_checkpoint(
     assert puller.run_once() == 1  # an ordinary pull moves the checkpoint past 'late'
     source.hub.ingest(source.hub.viewer_as(source.member), items(late), source.hub.options(audience="federation"))
     due_now()
-    # Within the hour no full re-read: 'late' kept its date_added at the source, so an ordinary pull misses it.
-    assert puller.run_once() == 1 and not rows_of(target, late["id"])
+    # Within the hour no full re-read, and none needed: 'late' was added again for the federation.
+    assert puller.run_once() == 1 and rows_of(target, late["id"])
     puller._last_full = {n: t - puller.resync for n, t in puller._last_full.items()}  # as if an hour had passed
     due_now()
     assert puller.run_once() == 1 and rows_of(target, late["id"])

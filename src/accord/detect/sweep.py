@@ -267,9 +267,10 @@ def sweep_file(
                         progress(counter.value - reported[0], lines.value - reported[1])
                         reported[:] = [counter.value, lines.value]
 
-                while not all(p.ready() for p in pending):
-                    time.sleep(0.05)
-                    report()
+                for p in pending:  # returns as soon as each part is done (progress every 50 ms)
+                    while not p.ready():
+                        p.wait(0.05)
+                        report()
                 results = [p.get() for p in pending]
                 report()
         finally:
