@@ -119,3 +119,23 @@ def test_needles_are_complete(value: str, like_cut: int, other: str) -> None:
             assert 0 in ids or ALL in ids
         if 1 in needles and unicodedata.normalize("NFC", fragment) in unicodedata.normalize("NFC", value):
             assert 1 in ids or ALL in ids
+
+
+def test_many_literals_start_from_shards_and_sweep_later_with_one_merged_database(monkeypatch) -> None:
+    """A first compile of many literals builds small databases at once and the merged one in the
+    background; the next compile loads the merged one. Both find exactly the same lines."""
+    from accord.detect import rawfilter
+
+    monkeypatch.setattr(rawfilter, "MERGE_MIN", 10)
+    monkeypatch.setattr(rawfilter, "SHARDS", 3)
+    observations = {i: obs("=", f"host-{i}.example") for i in range(40)}
+    needles = {k: observation_needles(v, everything) for k, v in observations.items()}
+    buf = b"\n".join(b'{"query":"host-%d.example"}' % (i * 3) for i in range(20)) + b"\n"
+    first = RawFilter(needles)
+    assert len(first.dbs) == 3 and not first.compiled_from_cache
+    rawfilter.wait_for_merges(timeout=60)
+    merged = RawFilter(needles)
+    assert len(merged.dbs) == 1 and merged.compiled_from_cache
+    assert lines_of(first, buf) == lines_of(merged, buf) == {i: {i * 3} for i in range(14)}
+    leftovers = [p.name for p in (rawfilter.cache_dir() / "hyperscan").iterdir() if p.suffix != ".hsdb"]
+    assert leftovers == []

@@ -17,7 +17,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import subprocess
+import sys
 import tempfile
+import time
 import unicodedata
 import zlib
 from collections.abc import Iterator
@@ -27,7 +30,7 @@ import hyperscan
 
 from accord.detect.needles import Needles
 
-__all__ = ["RawFilter", "cache_dir"]
+__all__ = ["RawFilter", "cache_dir", "wait_for_merges"]
 
 # Non-ASCII characters whose NFC form contains ASCII (U+037E → ';', U+1FEF → '`', U+212A → 'K').
 _NFC_TO_ASCII = tuple(
@@ -35,7 +38,11 @@ _NFC_TO_ASCII = tuple(
 )
 
 ALL = -1  # a line that is a candidate for every observation
-SHARDS = 2
+#: A first compile of many literals builds this many small databases at once (compile time grows faster
+#: than the number of literals), then one merged database in the background for the sweeps after it
+#: (each database is a pass over the data, so one scans fastest). Fewer literals: one database at once.
+SHARDS = 8
+MERGE_MIN = 20_000
 
 # A JSON escape that can spell a needle differently: backslash-u or backslash-slash preceded by an even
 # number of backslashes (so not the tail of an escaped backslash, as in "C:\\\\Users\\\\u001").
@@ -84,6 +91,68 @@ def cache_dir() -> Path:
     return Path(base) if base else Path.home() / ".cache" / "accord"
 
 
+def _cache_path(expressions: list[bytes], ids: list[int]) -> Path:
+    digest = hashlib.sha256()
+    digest.update(hyperscan.__version__.encode() + b"\0")
+    for lit, ident in zip(expressions, ids, strict=True):
+        digest.update(len(lit).to_bytes(4, "big") + ident.to_bytes(8, "big") + lit)
+    return cache_dir() / "hyperscan" / f"{digest.hexdigest()}.hsdb"
+
+
+#: Background merges started by this process (``wait_for_merges``).
+_MERGES: list[subprocess.Popen[bytes]] = []
+_MERGE_STALE = 600.0  # seconds after which another process's unfinished merge is taken over
+
+
+def _merge_in_background(literals: list[bytes], path: Path) -> None:
+    """Compile all literals into one database at ``path`` in a detached process (best effort)."""
+    lock = path.with_suffix(".building")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if lock.exists() and time.time() - lock.stat().st_mtime < _MERGE_STALE:
+            return  # another process is building it
+        fd, listing = tempfile.mkstemp(dir=path.parent, suffix=".literals")
+        with os.fdopen(fd, "wb") as fh:
+            for lit in literals:
+                fh.write(len(lit).to_bytes(4, "big") + lit)
+        lock.write_bytes(b"")
+        code = "import sys; from accord.detect.rawfilter import _merge_main; _merge_main(*sys.argv[1:])"
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-c", code, listing, str(path)], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        _MERGES.append(proc)
+    except OSError:
+        pass  # caching is an optimisation
+
+
+def _merge_main(listing: str, out: str) -> None:
+    """Entry point of the background merge: read the literals, compile, leave the database in the cache."""
+    target = Path(out)
+    try:
+        data = Path(listing).read_bytes()
+        literals, at = [], 0
+        while at < len(data):
+            n = int.from_bytes(data[at : at + 4], "big")
+            literals.append(data[at + 4 : at + 4 + n])
+            at += 4 + n
+        _write(_compile(literals, list(range(len(literals)))), target)
+    finally:
+        for leftover in (Path(listing), target.with_suffix(".building")):
+            leftover.unlink(missing_ok=True)
+
+
+def wait_for_merges(timeout: float = 120.0) -> None:
+    """Wait (at most ``timeout`` seconds) for the merged databases this process started building."""
+    deadline = time.monotonic() + timeout
+    for proc in _MERGES:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return
+    _MERGES.clear()
+
+
 class RawFilter:
     """One Hyperscan database over the needles of a set of observations."""
 
@@ -112,37 +181,36 @@ class RawFilter:
                                 flags=[0] * n)  # fmt: skip
 
     def _databases(self, use_cache: bool) -> list[hyperscan.Database]:
-        """The literals in ``SHARDS`` databases, split by a hash of each literal. Compile time grows
-        faster than the number of literals, so two halves, built at once on two cores, cost well under
-        half the time of one database, and scanning two halves costs what scanning one does. A changed
-        indicator invalidates only its own shard in the cache."""
-        shards: list[tuple[list[bytes], list[int]]] = [([], []) for _ in range(SHARDS)]
+        """The literals' databases: the merged one from the cache; else (many literals) ``SHARDS``
+        databases split by a hash of each literal, built at once in child processes and cached (a changed
+        indicator invalidates only its own shard), while the merged one is built in the background for
+        the next sweep; else one database."""
+        all_ids = list(range(len(self.literals)))
+        merged = _cache_path(self.literals, all_ids)
+        if use_cache:
+            db = _load(merged)
+            if db is not None:
+                self.compiled_from_cache = True
+                return [db]
+        n = SHARDS if len(self.literals) >= MERGE_MIN else 1
+        shards: list[tuple[list[bytes], list[int]]] = [([], []) for _ in range(n)]
         for ident, lit in enumerate(self.literals):
-            exprs, ids = shards[zlib.crc32(lit) % SHARDS]
+            exprs, ids = shards[zlib.crc32(lit) % n]
             exprs.append(lit)
             ids.append(ident)
         shards = [sh for sh in shards if sh[0]]
-        paths = []
-        for exprs, ids in shards:
-            digest = hashlib.sha256()
-            digest.update(hyperscan.__version__.encode() + b"\0")
-            for lit, ident in zip(exprs, ids, strict=True):
-                digest.update(len(lit).to_bytes(4, "big") + ident.to_bytes(8, "big") + lit)
-            paths.append(cache_dir() / "hyperscan" / f"{digest.hexdigest()}.hsdb")
+        paths = [_cache_path(*sh) for sh in shards] if n > 1 else [merged]
         dbs: list[hyperscan.Database | None] = [_load(p) for p in paths] if use_cache else [None] * len(paths)
         self.compiled_from_cache = all(db is not None for db in dbs)
         missing = [i for i, db in enumerate(dbs) if db is None]
-        if use_cache and missing:
+        if use_cache and len(missing) > 1:
             # Hyperscan's compiler needs several times the finished database's memory, which the
-            # allocator keeps after it returns: child processes pay that (in parallel) and leave files.
+            # allocator keeps after it returns: child processes pay that (two at a time) and leave files.
             try:
                 paths[missing[0]].parent.mkdir(parents=True, exist_ok=True)
                 ctx = multiprocessing.get_context("fork")
-                children = [ctx.Process(target=_compile_to, args=(*shards[i], paths[i])) for i in missing]
-                for child in children:
-                    child.start()
-                for child in children:
-                    child.join()
+                with ctx.Pool(min(len(missing), os.cpu_count() or 1)) as pool:
+                    pool.starmap(_compile_to, [(*shards[i], paths[i]) for i in missing])
             except OSError:
                 pass
             for i in missing:
@@ -152,6 +220,8 @@ class RawFilter:
                 dbs[i] = db = _compile(*shards[i])
                 if use_cache:
                     _write(db, paths[i])
+        if use_cache and n > 1:
+            _merge_in_background(self.literals, merged)
         return [db for db in dbs if db is not None]
 
     def candidates(
