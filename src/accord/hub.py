@@ -68,6 +68,7 @@ class Hub:
         self.engine = engine or db.make_engine(self.settings.database_url)
         self._written = 0  # versions written since the planner statistics were last refreshed
         self._stats_cache: dict[Any, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self._last_write = 0.0  # time.monotonic() of this process's last ingest
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -260,10 +261,15 @@ class Hub:
                                  "unchanged": result.unchanged, "rejected": result.rejected,
                                  "audience": str(options.audience) if options.audience else None})  # fmt: skip
         self._written += result.added + result.new_version
+        self._last_write = time.monotonic()
         if self._written >= STATISTICS_AFTER:
             self._written = 0
             db.refresh_statistics(self.engine)
         return result
+
+    def seconds_since_write(self) -> float:
+        """How long ago this process last ingested (the text indexer waits for a pause)."""
+        return time.monotonic() - self._last_write
 
     def index_text(self, progress: Callable[[int], None] | None = None) -> int:
         """Bring the SQLite text index up to the last commit (``accord.store.textindex``); rows indexed.

@@ -105,3 +105,26 @@ def test_background_indexer_catches_up(sqlite_hub: Hub) -> None:
     with sqlite_hub.engine.connect() as conn:
         assert textindex.backlog(conn) == 0
     _integrity_ok(sqlite_hub)
+
+
+def test_background_indexer_waits_for_a_pause_in_writes(sqlite_hub: Hub) -> None:
+    orgs = community(sqlite_hub)
+    sqlite_hub.ingest(orgs["NCC"], items(*[indicator(f"busy-{i}.example") for i in range(20)]), sqlite_hub.options())
+    busy = [True]
+    indexer = textindex.TextIndexer(sqlite_hub.engine, tick=0.05, quiet=lambda: not busy[0])
+    indexer.start()
+    try:
+        time.sleep(0.3)
+        with sqlite_hub.engine.connect() as conn:
+            assert textindex.backlog(conn) > 0  # still writing: the indexer waits
+        busy[0] = False
+        for _ in range(200):  # bounded: at most 10 s
+            with sqlite_hub.engine.connect() as conn:
+                if textindex.backlog(conn) == 0:
+                    break
+            time.sleep(0.05)
+    finally:
+        indexer.stop()
+    with sqlite_hub.engine.connect() as conn:
+        assert textindex.backlog(conn) == 0
+    assert sqlite_hub.seconds_since_write() < 60

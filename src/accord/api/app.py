@@ -21,7 +21,8 @@ from accord.taxii import routes as taxii
 @asynccontextmanager
 async def _text_indexer(app: FastAPI) -> AsyncIterator[None]:
     """Keep the SQLite text index caught up with what requests and feeds commit."""
-    indexer = TextIndexer(app.state.hub.engine)
+    hub = app.state.hub
+    indexer = TextIndexer(hub.engine, quiet=lambda: hub.seconds_since_write() >= 1.0)
     indexer.start()
     try:
         yield

@@ -104,12 +104,21 @@ def text_clause(needle: str, escaped: str) -> ColumnElement[bool]:
     return stix_object.c.pk.in_(union_all(indexed, fresh))
 
 
-class TextIndexer:
-    """Keeps the text index caught up from a daemon thread (``accord serve``) until ``stop()``."""
+#: The indexer lets a burst of writes finish first, unless this many rows wait for it.
+MAX_BACKLOG = 200_000
 
-    def __init__(self, engine: Engine, tick: float = 1.0) -> None:
+
+class TextIndexer:
+    """Keeps the text index caught up from a daemon thread (``accord serve``) until ``stop()``.
+
+    ``quiet()``, when given, says whether this process has stopped writing for a moment: the indexer
+    waits for that (unless ``MAX_BACKLOG`` rows are waiting), so a burst of ingest does not queue
+    behind it for the write lock."""
+
+    def __init__(self, engine: Engine, tick: float = 1.0, quiet: Callable[[], bool] | None = None) -> None:
         self.engine = engine
         self.tick = tick
+        self.quiet = quiet
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -128,6 +137,11 @@ class TextIndexer:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                if self.quiet is not None and not self.quiet():
+                    with self.engine.connect() as conn:
+                        if backlog(conn) < MAX_BACKLOG:
+                            self._stop.wait(self.tick)
+                            continue
                 with self.engine.begin() as conn:
                     done = catch_up(conn)
             except Exception:  # noqa: BLE001 - the indexer must outlive any one failure
