@@ -128,3 +128,31 @@ def test_background_indexer_waits_for_a_pause_in_writes(sqlite_hub: Hub) -> None
     with sqlite_hub.engine.connect() as conn:
         assert textindex.backlog(conn) == 0
     assert sqlite_hub.seconds_since_write() < 60
+
+
+def test_a_background_loop_outlives_a_failing_round() -> None:
+    from accord.background import BackgroundLoop
+
+    class Flaky(BackgroundLoop):
+        name = "flaky"
+
+        def __init__(self) -> None:
+            super().__init__(tick=0.01)
+            self.rounds = 0
+
+        def round(self) -> bool:
+            self.rounds += 1
+            if self.rounds == 1:
+                raise RuntimeError("the first round fails")
+            return False
+
+    loop = Flaky()
+    loop.start()
+    try:
+        for _ in range(500):  # bounded: at most 5 s
+            if loop.rounds >= 3:
+                break
+            time.sleep(0.01)
+    finally:
+        loop.stop()
+    assert loop.rounds >= 3

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from typing import TYPE_CHECKING
 
+from accord.background import BackgroundLoop
 from accord.errors import AccordError, FeedBusy
 
 if TYPE_CHECKING:
@@ -56,27 +56,20 @@ def resync_seconds() -> float:
     return hours * 3600
 
 
-class FeedScheduler:
+class FeedScheduler(BackgroundLoop):
     """Pulls due feeds in a daemon thread until ``stop()``."""
 
+    name = "accord-feeds"
+
     def __init__(self, hub: Hub, tick: float | None = None) -> None:
+        super().__init__(tick if tick is not None else tick_seconds())
         self.hub = hub
-        self.tick = tick if tick is not None else tick_seconds()
         self.resync = resync_seconds()
         self._last_full: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="accord-feeds", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-            self._thread = None
+    def round(self) -> bool:
+        self.run_once()
+        return False
 
     def run_once(self) -> int:
         """Pull every feed that is due now; returns how many pulls ran."""
@@ -99,11 +92,3 @@ class FeedScheduler:
             except AccordError as exc:  # removed meanwhile, database trouble: try again next tick
                 log.warning("feed %s: %s", name, exc.message)
         return ran
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the scheduler must outlive any one failure
-                log.exception("the feed scheduler's round failed; trying again in %.1f s", self.tick)
-            self._stop.wait(self.tick)

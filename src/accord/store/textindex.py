@@ -15,15 +15,12 @@ index never holds a row that was rolled back. PostgreSQL keeps its pg_trgm index
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, Connection, Engine, column, literal_column, select, table, text, union_all
 
+from accord.background import BackgroundLoop
 from accord.store.schema import stix_object
-
-log = logging.getLogger("accord.store")
 
 #: Rows indexed per transaction: short enough that ingest waits little for the write lock.
 SLICE = 5000
@@ -108,44 +105,27 @@ def text_clause(needle: str, escaped: str) -> ColumnElement[bool]:
 MAX_BACKLOG = 200_000
 
 
-class TextIndexer:
+class TextIndexer(BackgroundLoop):
     """Keeps the text index caught up from a daemon thread (``accord serve``) until ``stop()``.
 
     ``quiet()``, when given, says whether this process has stopped writing for a moment: the indexer
     waits for that (unless ``MAX_BACKLOG`` rows are waiting), so a burst of ingest does not queue
     behind it for the write lock."""
 
+    name = "accord-text-index"
+
     def __init__(self, engine: Engine, tick: float = 1.0, quiet: Callable[[], bool] | None = None) -> None:
+        super().__init__(tick)
         self.engine = engine
-        self.tick = tick
         self.quiet = quiet
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self.engine.dialect.name != "sqlite" or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="accord-text-index", daemon=True)
-        self._thread.start()
+    def enabled(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
 
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.quiet is not None and not self.quiet():
-                    with self.engine.connect() as conn:
-                        if backlog(conn) < MAX_BACKLOG:
-                            self._stop.wait(self.tick)
-                            continue
-                with self.engine.begin() as conn:
-                    done = catch_up(conn)
-            except Exception:  # noqa: BLE001 - the indexer must outlive any one failure
-                log.exception("the text indexer's slice failed; trying again in %.1f s", self.tick)
-                done = 0
-            if done < SLICE:
-                self._stop.wait(self.tick)
+    def round(self) -> bool:
+        if self.quiet is not None and not self.quiet():
+            with self.engine.connect() as conn:
+                if backlog(conn) < MAX_BACKLOG:
+                    return False
+        with self.engine.begin() as conn:
+            return catch_up(conn) >= SLICE

@@ -1,0 +1,52 @@
+"""A daemon thread that runs one round of work every few seconds until stopped (``accord serve``'s
+feed scheduler and text indexer).
+
+A round that fails is logged and tried again a tick later: the thread outlives any one failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+log = logging.getLogger("accord")
+
+
+class BackgroundLoop:
+    """Subclasses give ``name`` and ``round()``; ``start()`` runs rounds in a daemon thread until ``stop()``."""
+
+    name = "accord-background"
+
+    def __init__(self, tick: float) -> None:
+        self.tick = tick
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def enabled(self) -> bool:
+        """Whether ``start()`` starts a thread at all."""
+        return True
+
+    def round(self) -> bool:
+        """One round of work; True when more is waiting (the next round starts at once)."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self._thread is None and self.enabled():
+            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                again = self.round()
+            except Exception:  # noqa: BLE001 - the thread must outlive any one failure
+                log.exception("%s: a round failed; trying again in %.1f s", self.name, self.tick)
+                again = False
+            if not again:
+                self._stop.wait(self.tick)
