@@ -250,3 +250,27 @@ def test_broken_lines_are_counted_even_when_prefiltered(workload: Path) -> None:
     assert stats.prefiltered and stats.lines == 403
     assert stats.malformed == 2 and len(stats.problems) == 2 and "line 401" in stats.problems[0]
     assert hits
+
+
+def test_a_worker_failure_reaches_the_caller(workload: Path, monkeypatch) -> None:
+    """An exception in a forked worker is raised by sweep_file; a worker that dies is reported, not waited on."""
+    import os
+
+    from accord.detect import sweep as sweep_mod
+
+    parser = sniff(workload, "jsonl", MAP)
+    matcher = compile_matcher([_ind(1, "[domain-name:value = 'x.example']")])
+
+    def boom(path: str, start: int, end: int) -> None:
+        raise ValueError(f"cannot read {start}-{end}")
+
+    monkeypatch.setattr(sweep_mod, "_worker", boom)
+    with pytest.raises(ValueError, match="cannot read"):
+        sweep_file(matcher, str(workload), parser, workers=2, min_split_bytes=0)
+
+    def dies(path: str, start: int, end: int) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(sweep_mod, "_worker", dies)
+    with pytest.raises(RuntimeError, match="ended without a result"):
+        sweep_file(matcher, str(workload), parser, workers=2, min_split_bytes=0)

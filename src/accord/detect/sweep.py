@@ -13,7 +13,9 @@ different ranges is still found.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
 import time
@@ -230,6 +232,56 @@ def _worker(path: str, start: int, end: int) -> tuple[list[Hit], ScanState, Swee
     return work.hits, work.state, work.stats
 
 
+def _part(conn: Any, path: str, start: int, end: int) -> None:
+    """A forked worker: sweep one byte range and send back its result (or the exception it raised)."""
+    gc.disable()  # a short-lived copy of the parent: collecting would copy every page it visits
+    try:
+        conn.send((True, _worker(path, start, end)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        conn.send((False, exc))
+    finally:
+        conn.close()
+
+
+def _run_parts(path: str, ranges: list[tuple[int, int]], report: Callable[[], None]) -> list[Any]:
+    """Sweep the ranges in forked processes (one each); their results in range order."""
+    ctx = multiprocessing.get_context("fork")
+    procs, conns = [], []
+    for a, b in ranges:
+        mine, theirs = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_part, args=(theirs, path, a, b), daemon=True)
+        proc.start()
+        theirs.close()
+        procs.append(proc)
+        conns.append(mine)
+    results: dict[int, Any] = {}
+    try:
+        waiting = dict(enumerate(conns))
+        while waiting:
+            for ready in multiprocessing.connection.wait(list(waiting.values()), timeout=0.05):
+                i = next(k for k, c in waiting.items() if c is ready)
+                try:
+                    ok, value = ready.recv()
+                except EOFError:
+                    raise RuntimeError(f"sweep worker {i + 1} of {len(ranges)} ended without a result") from None
+                if not ok:
+                    raise value
+                results[i] = value
+                del waiting[i]
+            report()
+    finally:
+        done = len(results) == len(ranges)
+        for proc in procs:
+            if not done and proc.is_alive():
+                proc.terminate()
+            # A worker that sent its result is only exiting: it is reaped later (its teardown of a
+            # large copied address space takes ~10 ms that the sweep need not wait for).
+            proc.join(0 if done else None)
+        for c in conns:
+            c.close()
+    return [results[i] for i in range(len(ranges))]
+
+
 def sweep_file(
     matcher: Matcher,
     path: str,
@@ -257,22 +309,16 @@ def sweep_file(
         counter = ctx.Value("q", 0)
         lines = ctx.Value("q", 0, lock=False)
         _SHARED.update(matcher=matcher, parser=parser, file=label, since=since, counter=counter, lines=lines)
+        reported = [0, 0]
+
+        def report() -> None:
+            if progress and counter.value > reported[0]:
+                progress(counter.value - reported[0], lines.value - reported[1])
+                reported[:] = [counter.value, lines.value]
+
         try:
-            with ctx.Pool(len(ranges)) as pool:
-                pending = [pool.apply_async(_worker, (path, a, b)) for a, b in ranges]
-                reported = [0, 0]
-
-                def report() -> None:
-                    if progress and counter.value > reported[0]:
-                        progress(counter.value - reported[0], lines.value - reported[1])
-                        reported[:] = [counter.value, lines.value]
-
-                for p in pending:  # returns as soon as each part is done (progress every 50 ms)
-                    while not p.ready():
-                        p.wait(0.05)
-                        report()
-                results = [p.get() for p in pending]
-                report()
+            results = _run_parts(path, ranges, report)
+            report()
         finally:
             _SHARED.clear()
         offset = 0
