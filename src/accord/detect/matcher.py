@@ -20,7 +20,9 @@ end of the scan, which gives the same answer as deciding over every event.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -373,15 +375,30 @@ class Matcher:
             return self._filters[key]
         needles: dict[int, Needles] = {}
         result = None
-        for oid, obs in enumerate(self.observations):
-            nd = observation_needles(obs, key.__contains__)
-            if nd is None:
-                break
-            needles[oid] = nd
-        else:
-            result = RawFilter(needles) if needles else None
+        with _building():
+            for oid, obs in enumerate(self.observations):
+                nd = observation_needles(obs, key.__contains__)
+                if nd is None:
+                    break
+                needles[oid] = nd
+            else:
+                result = RawFilter(needles) if needles else None
         self._filters[key] = result
         return result
+
+
+@contextmanager
+def _building() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a matcher is built: it makes hundreds of thousands of
+    small objects that all stay alive, and each full collection would walk every one of them again
+    (about 40 % of the build's time). Nothing built here forms cycles that need collecting."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def compile(indicators: Iterable[dict[str, Any]]) -> Matcher:  # noqa: A001 (the issue names it so)
@@ -391,7 +408,8 @@ def compile(indicators: Iterable[dict[str, Any]]) -> Matcher:  # noqa: A001 (the
     matcher = Matcher()
     matcher._by_observation = {}
     matcher._one_path = {}
-    for indicator in indicators:
-        matcher._add(indicator)
+    with _building():
+        for indicator in indicators:
+            matcher._add(indicator)
     del matcher._by_observation, matcher._one_path  # only needed while adding
     return matcher
