@@ -146,12 +146,16 @@ def test_accord_serve_pulls_due_feeds_in_the_background(tmp_path: Path, processe
     def has(obj: dict[str, Any]) -> bool:
         return bool(b.hub.search(b_view, text=obj["pattern"].split("'")[1]))
 
-    wait_until(lambda: has(first), "the background puller to bring the first object in", timeout=60)
-    feed = b.hub.get_feed(b.hub.viewer_as(None), "from-a")
-    assert feed["last_success"] is not None and feed["objects_pulled"] == 1
+    def pulled(n: int) -> bool:
+        # The objects are visible once their page commits; the feed's health is written when the pull ends.
+        feed = b.hub.get_feed(b.hub.viewer_as(None), "from-a")
+        return feed["last_success"] is not None and feed["objects_pulled"] >= n
+
+    wait_until(lambda: has(first) and pulled(1), "the background puller to bring the first object in", timeout=60)
+    assert b.hub.get_feed(b.hub.viewer_as(None), "from-a")["objects_pulled"] == 1
     later = indicator("later.example", level="green")
     a.publish([later])
-    wait_until(lambda: has(later), "the next scheduled pull (interval 10 s)", timeout=60)
+    wait_until(lambda: has(later) and pulled(2), "the next scheduled pull (interval 10 s)", timeout=60)
     assert b.hub.get_feed(b.hub.viewer_as(None), "from-a")["objects_pulled"] == 2
 
 
