@@ -20,9 +20,7 @@ end of the scan, which gives the same answer as deciding over every event.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +30,7 @@ from accord.detect.events import Event
 from accord.detect.needles import Needles, observation_needles
 from accord.detect.parse import parse
 from accord.errors import AccordError, PatternError
+from accord.gcpause import gc_paused
 from accord.stix.timestamps import format_stix
 
 __all__ = ["Hit", "Matcher", "ScanState", "compile"]
@@ -375,7 +374,7 @@ class Matcher:
             return self._filters[key]
         needles: dict[int, Needles] = {}
         result = None
-        with _building():
+        with gc_paused():
             for oid, obs in enumerate(self.observations):
                 nd = observation_needles(obs, key.__contains__)
                 if nd is None:
@@ -387,20 +386,6 @@ class Matcher:
         return result
 
 
-@contextmanager
-def _building() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a matcher is built: it makes hundreds of thousands of
-    small objects that all stay alive, and each full collection would walk every one of them again
-    (about 40 % of the build's time). Nothing built here forms cycles that need collecting."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 def compile(indicators: Iterable[dict[str, Any]]) -> Matcher:  # noqa: A001 (the issue names it so)
     """Compile STIX indicator objects. Patterns that cannot be compiled are listed in
     ``Matcher.rejected`` with the indicator id and the reason (an invalid pattern, a regex RE2 cannot
@@ -408,7 +393,7 @@ def compile(indicators: Iterable[dict[str, Any]]) -> Matcher:  # noqa: A001 (the
     matcher = Matcher()
     matcher._by_observation = {}
     matcher._one_path = {}
-    with _building():
+    with gc_paused():
         for indicator in indicators:
             matcher._add(indicator)
     del matcher._by_observation, matcher._one_path  # only needed while adding

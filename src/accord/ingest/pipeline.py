@@ -28,6 +28,7 @@ from accord.access.audience import (
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
 from accord.errors import AudienceRefused, PermissionDenied
+from accord.gcpause import gc_paused
 from accord.ingest.validation import Validator, Verdict
 from accord.stix import extensions
 from accord.stix import tlp as tlpmod
@@ -500,13 +501,15 @@ def ingest_items(
         for chunk in _chunks(items, BATCH):
             # The first chunk is judged inline (small batches never start a worker); later ones are
             # judged in the worker while the previous chunk is being stored.
-            handle = validator.submit([it.obj for it in chunk], inline=pending is None)
+            with gc_paused():
+                handle = validator.submit([it.obj for it in chunk], inline=pending is None)
+                if pending is not None:
+                    _store(batch, validator, pending, progress)
+            pending = (chunk, handle)
+        with gc_paused():
             if pending is not None:
                 _store(batch, validator, pending, progress)
-            pending = (chunk, handle)
-        if pending is not None:
-            _store(batch, validator, pending, progress)
-        batch.finish()
+            batch.finish()
     finally:
         validator.close()
     store.save_clock(conn, batch.clock)
