@@ -8,30 +8,28 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger("accord")
 
 
 class BackgroundLoop:
-    """Subclasses give ``name`` and ``round()``; ``start()`` runs rounds in a daemon thread until ``stop()``."""
+    """Runs ``work()`` in a daemon thread named ``name`` from ``start()`` until ``stop()``. ``work`` returns
+    True when more is waiting (the next round starts at once), otherwise the thread waits ``tick`` seconds."""
 
-    name = "accord-background"
-
-    def __init__(self, tick: float) -> None:
+    def __init__(self, name: str, tick: float, work: Callable[[], bool]) -> None:
+        self.name = name
         self.tick = tick
+        self.work = work
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def enabled(self) -> bool:
-        """Whether ``start()`` starts a thread at all."""
-        return True
-
-    def round(self) -> bool:
-        """One round of work; True when more is waiting (the next round starts at once)."""
-        raise NotImplementedError
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     def start(self) -> None:
-        if self._thread is None and self.enabled():
+        if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
             self._thread.start()
 
@@ -44,7 +42,7 @@ class BackgroundLoop:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                again = self.round()
+                again = self.work()
             except Exception:  # noqa: BLE001 - the thread must outlive any one failure
                 log.exception("%s: a round failed; trying again in %.1f s", self.name, self.tick)
                 again = False

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from accord.hub import Hub
 from accord.stix import tlp
 from accord.store import textindex
-from tests.helpers import community, indicator, items
+from helpers import community, indicator, items
 
 
 def _integrity_ok(hub: Hub) -> None:
@@ -24,6 +24,15 @@ def _integrity_ok(hub: Hub) -> None:
             text("SELECT count(*) FROM stix_object WHERE search_text IS NOT NULL AND search_text != ''")
         ).scalar_one()
     assert indexed == with_text
+
+
+def _wait_until_indexed(hub: Hub) -> None:
+    """Poll until the index holds every committed row (bounded: at most 10 s)."""
+    for _ in range(200):
+        with hub.engine.connect() as conn:
+            if textindex.backlog(conn) == 0:
+                return
+        time.sleep(0.05)
 
 
 def _ids(rows: list[dict]) -> list[str]:
@@ -95,11 +104,7 @@ def test_background_indexer_catches_up(sqlite_hub: Hub) -> None:
     indexer = textindex.TextIndexer(sqlite_hub.engine, tick=0.05)
     indexer.start()
     try:
-        for _ in range(200):  # bounded: at most 10 s
-            with sqlite_hub.engine.connect() as conn:
-                if textindex.backlog(conn) == 0:
-                    break
-            time.sleep(0.05)
+        _wait_until_indexed(sqlite_hub)
     finally:
         indexer.stop()
     with sqlite_hub.engine.connect() as conn:
@@ -118,11 +123,7 @@ def test_background_indexer_waits_for_a_pause_in_writes(sqlite_hub: Hub) -> None
         with sqlite_hub.engine.connect() as conn:
             assert textindex.backlog(conn) > 0  # still writing: the indexer waits
         busy[0] = False
-        for _ in range(200):  # bounded: at most 10 s
-            with sqlite_hub.engine.connect() as conn:
-                if textindex.backlog(conn) == 0:
-                    break
-            time.sleep(0.05)
+        _wait_until_indexed(sqlite_hub)
     finally:
         indexer.stop()
     with sqlite_hub.engine.connect() as conn:
@@ -133,26 +134,21 @@ def test_background_indexer_waits_for_a_pause_in_writes(sqlite_hub: Hub) -> None
 def test_a_background_loop_outlives_a_failing_round() -> None:
     from accord.background import BackgroundLoop
 
-    class Flaky(BackgroundLoop):
-        name = "flaky"
+    rounds: list[int] = []
 
-        def __init__(self) -> None:
-            super().__init__(tick=0.01)
-            self.rounds = 0
+    def work() -> bool:
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("the first round fails")
+        return False
 
-        def round(self) -> bool:
-            self.rounds += 1
-            if self.rounds == 1:
-                raise RuntimeError("the first round fails")
-            return False
-
-    loop = Flaky()
+    loop = BackgroundLoop("flaky", 0.01, work)
     loop.start()
     try:
         for _ in range(500):  # bounded: at most 5 s
-            if loop.rounds >= 3:
+            if len(rounds) >= 3:
                 break
             time.sleep(0.01)
     finally:
         loop.stop()
-    assert loop.rounds >= 3
+    assert len(rounds) >= 3

@@ -56,20 +56,25 @@ def resync_seconds() -> float:
     return hours * 3600
 
 
-class FeedScheduler(BackgroundLoop):
+class FeedScheduler:
     """Pulls due feeds in a daemon thread until ``stop()``."""
 
-    name = "accord-feeds"
-
     def __init__(self, hub: Hub, tick: float | None = None) -> None:
-        super().__init__(tick if tick is not None else tick_seconds())
         self.hub = hub
+        self.tick = tick if tick is not None else tick_seconds()
         self.resync = resync_seconds()
         self._last_full: dict[str, float] = {}
+        self._loop = BackgroundLoop("accord-feeds", self.tick, self._round)
 
-    def round(self) -> bool:
+    def start(self) -> None:
+        self._loop.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._loop.stop(timeout)
+
+    def _round(self) -> bool:
         self.run_once()
-        return False
+        return False  # the next round a tick later: feeds are due by the clock
 
     def run_once(self) -> int:
         """Pull every feed that is due now; returns how many pulls ran."""
@@ -77,7 +82,7 @@ class FeedScheduler(BackgroundLoop):
 
         ran = 0
         for name in self.hub.due_feeds():
-            if self._stop.is_set():
+            if self._loop.stopping:
                 break
             at = time.monotonic()
             last = self._last_full.get(name)

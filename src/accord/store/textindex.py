@@ -105,24 +105,27 @@ def text_clause(needle: str, escaped: str) -> ColumnElement[bool]:
 MAX_BACKLOG = 200_000
 
 
-class TextIndexer(BackgroundLoop):
+class TextIndexer:
     """Keeps the text index caught up from a daemon thread (``accord serve``) until ``stop()``.
 
     ``quiet()``, when given, says whether this process has stopped writing for a moment: the indexer
     waits for that (unless ``MAX_BACKLOG`` rows are waiting), so a burst of ingest does not queue
     behind it for the write lock."""
 
-    name = "accord-text-index"
-
     def __init__(self, engine: Engine, tick: float = 1.0, quiet: Callable[[], bool] | None = None) -> None:
-        super().__init__(tick)
         self.engine = engine
         self.quiet = quiet
+        self._loop = BackgroundLoop("accord-text-index", tick, self.round)
 
-    def enabled(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
+    def start(self) -> None:
+        if self.engine.dialect.name == "sqlite":  # PostgreSQL keeps its own index in step
+            self._loop.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._loop.stop(timeout)
 
     def round(self) -> bool:
+        """Index one slice if writes have paused; True when more is waiting."""
         if self.quiet is not None and not self.quiet():
             with self.engine.connect() as conn:
                 if backlog(conn) < MAX_BACKLOG:
