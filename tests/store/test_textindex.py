@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
+import pytest
 from sqlalchemy import text
 
 from accord.hub import Hub
@@ -152,3 +155,27 @@ def test_a_background_loop_outlives_a_failing_round() -> None:
     finally:
         loop.stop()
     assert len(rounds) >= 3
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are a Linux feature")
+def test_a_background_loop_can_run_at_a_lower_priority_than_its_process() -> None:
+    from accord.background import BackgroundLoop
+
+    seen: list[int] = []
+
+    def work() -> bool:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return False
+
+    loop = BackgroundLoop("niced", 0.01, work, nice=7)
+    loop.start()
+    try:
+        for _ in range(500):  # bounded: at most 5 s
+            if seen:
+                break
+            time.sleep(0.01)
+    finally:
+        loop.stop()
+    process = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen and seen[0] == min(process + 7, 19)
+    assert process == os.getpriority(os.PRIO_PROCESS, os.getpid())  # the serving thread keeps its priority

@@ -126,3 +126,45 @@ def test_several_ids_and_types_fill_their_slots(taxii) -> None:
                             ("malware,report,indicator", [*inds, *mals]), ("report,tool", [])):  # fmt: skip
         body = taxii.get("bank", url, **{"match[id]": ids, "match[type]": types}).json()
         assert sorted(o["id"] for o in body.get("objects", [])) == sorted(o["id"] for o in expected), types
+
+
+def test_concurrent_callers_with_the_same_credentials_share_one_authentication(taxii) -> None:
+    """When a busy client's cached viewer expires, its concurrent requests wait for one lookup; a refusal
+    reaches every one of them and is not kept."""
+    import asyncio
+    import threading
+
+    from accord.api.auth import ViewerCache
+    from accord.errors import AuthenticationFailed
+
+    hub = taxii.hub
+    calls: list[str] = []
+    release = threading.Event()
+
+    class CountingHub:
+        def authenticate(self, header: str, source: str, *, partner_ok: bool = False):
+            calls.append(header)
+            release.wait(5)
+            return hub.authenticate(header, source, partner_ok=partner_ok)
+
+    async def burst(cache: ViewerCache, header: str) -> list[Any]:
+        tasks = [asyncio.ensure_future(cache.viewer(CountingHub(), header, f"taxii 10.0.0.{i}")) for i in range(8)]
+        await asyncio.sleep(0.05)  # every task is waiting on the lookup
+        release.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    cache = ViewerCache(seconds=60)
+    good = f"Bearer {taxii.tokens['bank']}"
+    viewers = asyncio.run(burst(cache, good))
+    assert len(calls) == 1
+    assert {v.org_name for v in viewers} == {"Bank"}
+    assert sorted(v.source for v in viewers) == sorted(f"taxii 10.0.0.{i}" for i in range(8))  # each its own
+
+    calls.clear()
+    release.clear()
+    refused = asyncio.run(burst(cache, "Bearer not-a-token"))
+    assert len(calls) == 1
+    assert all(isinstance(r, AuthenticationFailed) for r in refused)
+    release.set()
+    with_bad = asyncio.run(burst(cache, "Bearer not-a-token"))  # a failure is never kept: asked again
+    assert len(calls) == 2 and all(isinstance(r, AuthenticationFailed) for r in with_bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from dataclasses import replace
@@ -39,6 +40,7 @@ class ViewerCache:
         self.seconds = seconds
         self.size = size
         self._entries: dict[bytes, tuple[float, Viewer]] = {}
+        self._pending: dict[bytes, asyncio.Task[Viewer]] = {}
 
     @staticmethod
     def _key(header: str) -> bytes:
@@ -63,9 +65,23 @@ class ViewerCache:
         self._entries.clear()
 
     async def viewer(self, hub: Hub, header: str, source: str, *, partner_ok: bool = False) -> Viewer:
-        """The viewer for these credentials: from the cache, else authenticated (and then kept)."""
+        """The viewer for these credentials: from the cache, else authenticated (and then kept).
+
+        Callers that miss the cache at once with the same credentials share one authentication: when the
+        entry of a busy client expires, its concurrent requests wait for one database lookup instead of
+        queueing one each."""
         who = self.get(header, source)
-        if who is None:
-            who = await run_in_threadpool(lambda: hub.authenticate(header, source, partner_ok=partner_ok))
-            self.put(header, who)
+        if who is not None:
+            return who
+        key = self._key(header)
+        task = self._pending.get(key)
+        if task is None:
+            task = self._pending[key] = asyncio.ensure_future(self._authenticate(hub, header, source, partner_ok))
+            task.add_done_callback(lambda _t: self._pending.pop(key, None))
+        who = await asyncio.shield(task)
+        return who if who.source == source else replace(who, source=source)
+
+    async def _authenticate(self, hub: Hub, header: str, source: str, partner_ok: bool) -> Viewer:
+        who = await run_in_threadpool(lambda: hub.authenticate(header, source, partner_ok=partner_ok))
+        self.put(header, who)
         return who

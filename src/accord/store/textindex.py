@@ -56,21 +56,16 @@ def catch_up(conn: Connection, limit: int = SLICE) -> int:
     from accord.store.objects import lock_clock  # (objects imports this module for its text filter)
 
     lock_clock(conn)
-    mark = watermark(conn)
-    rows = conn.execute(
+    # One statement: SQLite copies the slice without the rows passing through Python (and without
+    # holding the GIL, which the requests served meanwhile need).
+    done = conn.execute(
         text(
-            "SELECT pk, search_text FROM stix_object WHERE pk > :mark "
-            "AND search_text IS NOT NULL AND search_text != '' ORDER BY pk LIMIT :limit"
+            "INSERT INTO object_text(rowid, search_text) SELECT pk, search_text FROM stix_object "
+            "WHERE pk > :mark AND search_text IS NOT NULL AND search_text != '' ORDER BY pk LIMIT :limit"
         ),
-        {"mark": mark, "limit": limit},
-    ).all()
-    if rows:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany("INSERT INTO object_text(rowid, search_text) VALUES (?, ?)", rows)
-        finally:
-            cursor.close()
-    return len(rows)
+        {"mark": watermark(conn), "limit": limit},
+    )
+    return int(done.rowcount)
 
 
 def catch_up_all(engine: Engine, progress: Callable[[int], None] | None = None) -> int:
@@ -103,6 +98,9 @@ def text_clause(needle: str, escaped: str) -> ColumnElement[bool]:
 
 #: The indexer lets a burst of writes finish first, unless this many rows wait for it.
 MAX_BACKLOG = 200_000
+#: The indexer's thread runs at this lower CPU priority, so that catching up after a bulk load does not
+#: slow the requests served meanwhile (searches stay exact while it lags: see ``text_clause``).
+NICE = 10
 
 
 class TextIndexer:
@@ -115,7 +113,7 @@ class TextIndexer:
     def __init__(self, engine: Engine, tick: float = 1.0, quiet: Callable[[], bool] | None = None) -> None:
         self.engine = engine
         self.quiet = quiet
-        self._loop = BackgroundLoop("accord-text-index", tick, self.round)
+        self._loop = BackgroundLoop("accord-text-index", tick, self.round, nice=NICE)
 
     def start(self) -> None:
         if self.engine.dialect.name == "sqlite":  # PostgreSQL keeps its own index in step
