@@ -236,8 +236,10 @@ def test_re_import_by_another_org_adds_its_own_audience(hub: Hub) -> None:
     with pytest.raises(NotFound):
         hub.get(v["Uni"], attck["id"])
     r = hub.ingest(v["Bank"], items(attck), hub.options(audience="community"))
-    assert r.unchanged == 1
+    assert r.added == 1  # new to Bank, which could not see it: the answer does not tell NCC held it
     assert hub.get(v["Uni"], attck["id"])["id"] == attck["id"]
+    again = hub.ingest(v["Bank"], items(attck), hub.options(audience="community"))
+    assert again.unchanged == 1 and again.added == 0
 
 
 def test_operator_without_org_sees_everything_and_public_sees_public_only(hub: Hub, tmp_path: Path) -> None:

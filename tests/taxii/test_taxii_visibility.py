@@ -112,3 +112,27 @@ def test_statuses_are_only_for_their_organisation(taxii) -> None:
     assert taxii.get("police", url).status_code == 404
     assert taxii.get(None, url).status_code == 401
     assert taxii.get("admin", url).status_code == 404  # a hub admin is a member like any other over TAXII
+
+
+def test_posting_what_another_org_holds_hidden_answers_as_if_it_were_absent(taxii) -> None:
+    """An observable's id is derived from its value: a partner who posts one must not learn from the status
+    whether another organisation already holds it hidden. It is told "added", exactly as for an absent one,
+    and may read back what it sent (nothing more: the stored copy is the same content)."""
+    bank = taxii.hub.viewer_as("Bank")
+    held = {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+            "value": "198.51.100.3", "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}
+    absent = {**held, "id": "ipv4-addr--1f2b5e2c-4f43-5c1e-9b0c-8e6f7d5a4b3c", "value": "198.51.100.9"}
+    taxii.hub.ingest(bank, items(held), taxii.hub.options(audience="org"))
+    assert taxii.get("uni", taxii.url("all", "objects", held["id"])).status_code == 404
+
+    def outcome(obj) -> list[tuple[str, str | None]]:
+        status = taxii.post("uni", "all", [obj]).json()
+        assert status["success_count"] == 1, status
+        return [(s["message"], s.get("version")) for s in status["successes"]]
+
+    assert [m for m, _ in outcome(held)] == [m for m, _ in outcome(absent)] == ["added"]
+    for obj in (held, absent):
+        got = taxii.get("uni", taxii.url("all", "objects", obj["id"])).json()["objects"]
+        assert [o["value"] for o in got] == [obj["value"]]
+    assert [m for m, _ in outcome(held)] == ["unchanged"]  # now it is Uni's to see: a re-post changes nothing
+    assert taxii.get("bank", taxii.url("all", "objects", held["id"])).status_code == 200

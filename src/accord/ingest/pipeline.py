@@ -311,13 +311,14 @@ class _Batch:
         new_rows: list[dict[str, Any]] = []
         new_meta: list[tuple[_Candidate, Audience]] = []
         uncurrent: set[int] = set()
-        regrant: list[tuple[int, Audience, dict[str, Any]]] = []
+        regrant: list[tuple[int, Audience, _Candidate]] = []
         for cand, audience in cands:
             vers = existing.get(cand.stix_id, {})
             pair = (cand.stix_id, cand.key)
-            if cand.key in vers or pair in self.seen:
-                if cand.key in vers:
-                    regrant.append((vers[cand.key].pk, audience, cand.obj))
+            if cand.key in vers:
+                regrant.append((vers[cand.key].pk, audience, cand))  # its outcome is decided below
+                continue
+            if pair in self.seen:
                 self.ok(cand.index, cand.stix_id, "unchanged", cand.key)
                 continue
             cur = current.get(cand.stix_id)
@@ -380,14 +381,21 @@ class _Batch:
             # Posting a stored version again adds the poster's audience only where the poster already
             # holds it — a version it may see, or one whose stored content it sent in full (the same
             # object from the same source) — and only as wide as the *stored* version's TLP allows.
-            # Knowing an id and a timestamp must never open an object to anyone.
+            # Knowing an id and a timestamp must never open an object to anyone. A version the poster
+            # could not see and now may (it sent that very content) is reported "added", as it would
+            # be were it absent: the answer does not tell that someone else held it.
             seen = store.visible_tlps(self.conn, visible(self.publisher), (pk for pk, _, _ in regrant))
             hidden = store.tlps_and_data(self.conn, (pk for pk, _, _ in regrant if pk not in seen))
             kept: list[tuple[int, Audience]] = []
-            for pk, audience, obj in regrant:
-                level = seen.get(pk) or (hidden[pk][0] if pk in hidden and hidden[pk][1] == obj else None)
-                if level is not None and allowed(level, audience):
+            for pk, audience, cand in regrant:
+                level = seen.get(pk) or (hidden[pk][0] if pk in hidden and hidden[pk][1] == cand.obj else None)
+                opened = level is not None and allowed(level, audience)
+                if opened:
                     kept.append((pk, audience))
+                first = (cand.stix_id, cand.key) not in self.seen
+                self.seen.add((cand.stix_id, cand.key))
+                news = opened and first and pk not in seen
+                self.ok(cand.index, cand.stix_id, "added" if news else "unchanged", cand.key)
             have = store.grants_of(self.conn, (pk for pk, _ in kept))
             widened: set[int] = set()
             for pk, audience in kept:
