@@ -381,11 +381,13 @@ class _Batch:
             # Posting a stored version again adds the poster's audience only where the poster already
             # holds it — a version it may see, or one whose stored content it sent in full (the same
             # object from the same source) — and only as wide as the *stored* version's TLP allows.
-            # Knowing an id and a timestamp must never open an object to anyone. A version the poster
-            # could not see and now may (it sent that very content) is reported "added", as it would
-            # be were it absent: the answer does not tell that someone else held it.
+            # Knowing an id and a timestamp must never open an object to anyone. A version another
+            # organisation holds where the poster could not see it, and that the poster now may see (it
+            # sent that very content), is reported "added", as it would be were it absent: the answer
+            # does not tell that someone else held it.
             seen = store.visible_tlps(self.conn, visible(self.publisher), (pk for pk, _, _ in regrant))
             hidden = store.tlps_and_data(self.conn, (pk for pk, _, _ in regrant if pk not in seen))
+            have = store.grants_of(self.conn, (pk for pk, _, _ in regrant))
             kept: list[tuple[int, Audience]] = []
             for pk, audience, cand in regrant:
                 level = seen.get(pk) or (hidden[pk][0] if pk in hidden and hidden[pk][1] == cand.obj else None)
@@ -394,9 +396,9 @@ class _Batch:
                     kept.append((pk, audience))
                 first = (cand.stix_id, cand.key) not in self.seen
                 self.seen.add((cand.stix_id, cand.key))
-                news = opened and first and pk not in seen
+                ours = any(sig[0] == self.publisher.org_pk for sig in have.get(pk, ()))
+                news = opened and first and pk not in seen and not ours
                 self.ok(cand.index, cand.stix_id, "added" if news else "unchanged", cand.key)
-            have = store.grants_of(self.conn, (pk for pk, _ in kept))
             widened: set[int] = set()
             for pk, audience in kept:
                 row = self.grant_row(pk, audience, at)
