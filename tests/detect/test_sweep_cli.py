@@ -169,3 +169,39 @@ def test_report_with_observed_data_only_when_asked(shell: Path) -> None:
     again = orjson.loads(run("get", sid, "--as", "Bank", "--json")[1])["object"]
     assert again["count"] == 6 and again["observed_data_refs"] == sighting["observed_data_refs"]
     assert run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--observed-data", "2")[0] != 0
+
+
+def test_follow_stdin_reports_hits_while_the_stream_is_open(shell: Path) -> None:
+    """`... | accord sweep --follow -`: every line counts (the ones read to recognise the format too), and a
+    hit is written while the writer is still writing."""
+    import os
+    import select
+    import subprocess
+    import sys
+
+    bundle = shell / "iocs.json"
+    bundle.write_bytes(orjson.dumps({"type": "bundle", "id": "bundle--1b1e2b5e-4c1a-4f5e-9a57-2f3f4c4d5e6f",
+                                     "objects": [indicator("live.example")]}))  # fmt: skip
+    lines = _log(shell, ["first.example", "live.example", "third.example"]).read_bytes().splitlines(keepends=True)
+    env = {**os.environ, "ACCORD_DATABASE_URL": f"sqlite:///{shell / 'hub.db'}", "ACCORD_CACHE_DIR": str(shell)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accord", "sweep", "--follow", "-", "--format", "jsonl", "--map", MAP,
+         "--indicators", str(bundle), "--json"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(lines[0] + lines[1])
+        proc.stdin.flush()
+        assert select.select([proc.stdout], [], [], 60)[0], "no hit while stdin stays open"
+        hit = orjson.loads(proc.stdout.readline())
+        assert hit["lines"] == [2] and hit["values"] == ["live.example"]
+        out, err = proc.communicate(lines[2] + b"not json\n", timeout=60)  # then stdin ends
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert proc.returncode == 0, err
+    assert out == b""  # the one hit came while the stream was open
+    summary = orjson.loads(err[err.index(b"{\n"):])  # hits take stdout, so the summary is on stderr
+    assert summary["hits"] == 1
+    assert [(f["lines"], f["malformed"]) for f in summary["files"]] == [(4, 1)]

@@ -602,4 +602,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # ``python -m accord.cli.main``: commands register on the app of the module under its own name
+    from accord.cli.main import main as _main
+
+    _main()

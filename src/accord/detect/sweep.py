@@ -17,7 +17,6 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -375,7 +374,9 @@ def follow(
     seen: set[tuple[int, tuple[int, ...]]] = set()
     base = 0
     carry = b""
-    stream: Any = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 (closed below)
+    # stdin through open_log: the head sniffing read from it is kept in front (and compressed input is
+    # decompressed), where reading the descriptor directly would lose it.
+    stream: Any = open_log(path) if path == "-" else open(path, "rb")  # noqa: SIM115 (closed below)
     try:
         while not stop():
             try:
@@ -422,7 +423,7 @@ def follow(
 def _read_some(stream: Any, path: str, poll: float) -> bytes | None:
     """What arrived since the last read: None at the end of stdin, b"" when a file has nothing new yet."""
     if path == "-":
-        data = os.read(stream.fileno(), 1 << 16)
+        data = stream.read1(1 << 16)  # what has arrived (at least a byte; b"" only at the end)
         return data or None
     data = stream.read(1 << 20)
     if not data:
