@@ -251,6 +251,12 @@ def main() -> None:
         print(f"{a.memory_indicators:,} synthetic indicators: compile {secs:.1f} s (cold database unless cached); "
               f"RSS {rss_mib():,.0f} MiB total, matcher alone ≈ {rss_mib() - with_list:,.0f} MiB "
               f"(indicator dicts {with_list - base:,.0f} MiB); pre-filter {'on' if big_rf else 'off'}")  # fmt: skip
+        # Its merged database is built by a detached process; wait for it, so that a run started next does
+        # not share the cores with it unawares.
+        t = time.perf_counter()
+        wait_for_merges(timeout=900)
+        print(f"  its merged database was built in the background {secs + time.perf_counter() - t:.0f} s after "
+              "the compile began")  # fmt: skip
 
 
 if __name__ == "__main__":

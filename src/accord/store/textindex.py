@@ -98,9 +98,11 @@ def text_clause(needle: str, escaped: str) -> ColumnElement[bool]:
 
 #: The indexer lets a burst of writes finish first, unless this many rows wait for it.
 MAX_BACKLOG = 200_000
-#: The indexer's thread runs at this lower CPU priority, so that catching up after a bulk load does not
-#: slow the requests served meanwhile (searches stay exact while it lags: see ``text_clause``).
-NICE = 10
+#: The indexer's thread runs at the lowest CPU priority, so that catching up after a bulk load does not
+#: slow the requests served meanwhile (searches stay exact while it lags: see ``text_clause``), in
+#: slices small enough that, starved of CPU by a busy server, it still holds the write lock briefly.
+NICE = 19
+BACKGROUND_SLICE = 1000
 
 
 class TextIndexer:
@@ -129,4 +131,4 @@ class TextIndexer:
                 if backlog(conn) < MAX_BACKLOG:
                     return False
         with self.engine.begin() as conn:
-            return catch_up(conn) >= SLICE
+            return catch_up(conn, BACKGROUND_SLICE) >= BACKGROUND_SLICE
