@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from accord.detect.ast import Comparison, CompOr, Observation
+from accord.detect.ast import Comparison, CompOr, Observation, ObsOr
 from accord.detect.parse import parse
 from accord.errors import InvalidInput, PatternError
 
@@ -88,19 +88,40 @@ def _atom(comp: Comparison) -> Atom | str:
     return Atom(kind, value)
 
 
+def _alternatives(root: Any) -> list[Observation] | None:
+    """The observations a pattern is the OR of (``[A] OR [B]``: any one event matching A or B), or
+    None if it ANDs, sequences or qualifies observations."""
+    if isinstance(root, Observation):
+        return [root]
+    if isinstance(root, ObsOr):
+        out: list[Observation] = []
+        for item in root.items:
+            got = _alternatives(item)
+            if got is None:
+                return None
+            out.extend(got)
+        return out
+    return None
+
+
+def _comparisons(expr: Any) -> list[Any]:
+    """The terms an observation's expression is the OR of (nested ORs flattened)."""
+    if isinstance(expr, CompOr):
+        return [c for item in expr.items for c in _comparisons(item)]
+    return [expr]
+
+
 def atoms_of(pattern_text: str) -> list[Atom] | str:
     """The atoms a pattern is the OR of, or the reason it is not such a pattern."""
     try:
         pattern = parse(pattern_text)
     except PatternError as exc:
         return f"invalid pattern: {exc.message}"
-    root = pattern.root
-    if not isinstance(root, Observation):
+    observations = _alternatives(pattern.root)
+    if observations is None:
         return "combines several observations or uses a qualifier (FOLLOWEDBY, WITHIN, REPEATS, START/STOP)"
-    expr = root.expr
-    items = expr.items if isinstance(expr, CompOr) else (expr,)
     out: list[Atom] = []
-    for item in items:
+    for item in (c for obs in observations for c in _comparisons(obs.expr)):
         if not isinstance(item, Comparison):
             return "ANDs several comparisons (a detector rule per value cannot say that)"
         if item.op == "IN" and isinstance(item.value, tuple):
@@ -139,6 +160,12 @@ def _content(value: str) -> str:
     return "".join(out)
 
 
+def _exact(value: str, nocase: bool = False) -> str:
+    """Options matching a sticky buffer equal to ``value``: the content and the buffer's size in bytes
+    (a content alone, even anchored at its end, would also match ``xevil.example``)."""
+    return f'content:"{_content(value)}"; {"nocase; " if nocase else ""}bsize:{len(value.encode())};'
+
+
 def suricata(indicators: Iterable[dict[str, Any]], sid_base: int = 9_100_000) -> tuple[str, list[Unexpressed]]:
     """Suricata rules (one or more per indicator) and what could not be expressed."""
     lines = ["# Suricata rules exported by Accord: one rule per value; metadata names the STIX indicator."]
@@ -155,17 +182,15 @@ def suricata(indicators: Iterable[dict[str, Any]], sid_base: int = 9_100_000) ->
             if atom.kind in ("ip", "ip-dst", "ip-src", "subnet", "subnet-dst", "subnet-src"):
                 addr = f"[{atom.value}]"
                 if atom.kind.endswith("-dst"):
-                    rules.append(f"alert ip any any -> {addr} any ({meta} sid:{{sid}}; rev:1;)")
+                    rules.append(f"alert ip any any -> {addr} any ({meta}")
                 elif atom.kind.endswith("-src"):
-                    rules.append(f"alert ip {addr} any -> any any ({meta} sid:{{sid}}; rev:1;)")
+                    rules.append(f"alert ip {addr} any -> any any ({meta}")
                 else:
-                    rules.append(f"alert ip any any <> {addr} any ({meta} sid:{{sid}}; rev:1;)")
+                    rules.append(f"alert ip any any <> {addr} any ({meta}")
             elif atom.kind == "domain":
-                c = _content(atom.value)
-                rules.append(f'alert dns any any -> any any ({meta} dns.query; content:"{c}"; nocase; '
-                             f"isdataat:!1,relative; sid:{{sid}}; rev:1;)")  # fmt: skip
-                rules.append(f'alert tls any any -> any any ({meta} tls.sni; content:"{c}"; nocase; '
-                             f"isdataat:!1,relative; sid:{{sid}}; rev:1;)")  # fmt: skip
+                c = _exact(atom.value, nocase=True)
+                rules.append(f"alert dns any any -> any any ({meta} dns.query; {c}")
+                rules.append(f"alert tls any any -> any any ({meta} tls.sni; {c}")
             elif atom.kind == "url":
                 parts = urlsplit(atom.value)
                 if not parts.hostname:
@@ -173,19 +198,17 @@ def suricata(indicators: Iterable[dict[str, Any]], sid_base: int = 9_100_000) ->
                     missing.append(Unexpressed(ind_id, f"URL without a host: {atom.value}"))
                     break
                 uri = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-                rules.append(f'alert http any any -> any any ({meta} http.host; content:"{_content(parts.hostname)}"; '
-                             f'nocase; isdataat:!1,relative; http.uri; content:"{_content(uri)}"; '
-                             f"isdataat:!1,relative; sid:{{sid}}; rev:1;)")  # fmt: skip
+                host = _exact(parts.hostname, nocase=True)
+                rules.append(f"alert http any any -> any any ({meta} http.host; {host} http.uri; {_exact(uri)}")
             elif atom.kind == "filename":
-                rules.append(f'alert http any any -> any any ({meta} file.name; content:"{_content(atom.value)}"; '
-                             f"isdataat:!1,relative; sid:{{sid}}; rev:1;)")  # fmt: skip
+                rules.append(f"alert http any any -> any any ({meta} file.name; {_exact(atom.value)}")
             else:
                 rules = []
                 missing.append(Unexpressed(ind_id, f"{atom.kind} values need Suricata list files; use zeek-intel"))
                 break
-        for rule in rules:
+        for rule in rules:  # the sid is added here: a value holding "{sid}" stays as it is
             sid += 1
-            lines.append(rule.replace("{sid}", str(sid)))
+            lines.append(f"{rule} sid:{sid}; rev:1;)")
     lines.extend(f"# not expressible: {m.indicator}: {m.reason}" for m in missing)
     return "\n".join(lines) + "\n", missing
 
