@@ -479,6 +479,55 @@ def test_json_byte_order_mark_and_crlf(tmp_path):
     assert len(evs) == 2
 
 
+def test_zeek_tsv_with_a_byte_order_mark(tmp_path):
+    # a log saved by a Windows editor: the BOM is before "#separator", and the header is still a header
+    data = (LOGS / "zeek" / "dns.log").read_bytes()
+    log = tmp_path / "dns.log"
+    log.write_bytes(b"\xef\xbb\xbf" + data)
+    parser = sniff(log)
+    assert parser.format == "zeek-dns"
+    with_bom, plain = parse_all(parser, log), parse_all(parser, LOGS / "zeek" / "dns.log")
+    assert with_bom[0] is None
+    assert [str(x) for x in with_bom if isinstance(x, MalformedLine)] == [
+        str(x) for x in plain if isinstance(x, MalformedLine)
+    ]  # the sample's one broken line only
+    assert [e.objects for e in events_of(with_bom)] == [e.objects for e in events_of(plain)]
+
+
+def test_a_first_record_longer_than_the_sniffed_head_is_read_to_its_end(tmp_path):
+    log = tmp_path / "alerts.json"
+    first = orjson.dumps({"@timestamp": "2024-05-01T00:00:00Z", "source": {"ip": "10.0.0.1"},
+                          "user_agent": {"original": "A" * 200_000}})  # fmt: skip
+    log.write_bytes(
+        first + b"\n" + orjson.dumps({"@timestamp": "2024-05-01T00:00:01Z", "source": {"ip": "10.0.0.2"}}) + b"\n"
+    )
+    assert sniff(log).format == "ecs"
+    gz = tmp_path / "alerts.json.gz"
+    gz.write_bytes(gzip.compress(log.read_bytes()))
+    assert sniff(gz).format == "ecs"
+
+
+def test_bytes_that_are_not_utf8_spoil_one_value_not_the_line(tmp_path):
+    # Latin-1 in a user agent: the line's addresses are still read, in JSON, Zeek TSV and CSV alike
+    ecs = sniff(LOGS / "ecs.ndjson", "ecs")
+    ev = ecs.parse(b'{"@timestamp": "2024-05-01T00:00:00Z", "source": {"ip": "203.0.113.9"}, '
+                   b'"user_agent": {"original": "caf\xe9"}}', 1)  # fmt: skip
+    assert [o["value"] for o in by_type(ev, "ipv4-addr")] == ["203.0.113.9"]
+    with pytest.raises(MalformedLine, match="not JSON"):
+        ecs.parse(b'{"@timestamp": "2024-05-01T00:00:00Z", "source": {"ip": "203.0.\xe9', 2)  # still broken JSON
+    log = tmp_path / "dns.log"
+    log.write_bytes(b"#fields\tts\tid.orig_h\tquery\n1709287201.0\t10.0.0.5\tcaf\xe9.example\n")
+    ev = sniff(log).parse(log.read_bytes().splitlines()[1], 2)
+    assert [o["value"] for o in by_type(ev, "ipv4-addr")] == ["10.0.0.5"]
+    csv_log = tmp_path / "proxy.csv"
+    lines = (LOGS / "proxy.csv").read_bytes().splitlines()
+    csv_log.write_bytes(lines[0] + b"\n" + lines[1].replace(b"Mozilla", b"Mozill\xe0") + b"\n")
+    parser = sniff(csv_log, mapping=LOGS / "proxy.map.toml")
+    ev = parser.parse(csv_log.read_bytes().splitlines()[1], 2)
+    assert [o["value"] for o in by_type(ev, "url")] == ["http://download.example.net/files/setup.exe?id=42"]
+    assert sorted(o["value"] for o in by_type(ev, "ipv4-addr")) == ["10.0.0.5", "198.51.100.20"]
+
+
 # ------------------------------------------------------------------ Suricata EVE
 
 

@@ -144,6 +144,47 @@ def test_export_formats_list_what_they_cannot_express(shell: Path) -> None:
     assert run("export", "--as", "Bank", "--format", "yara")[0] != 0
 
 
+def test_export_rules_match_the_whole_value_and_keep_alternatives(shell: Path) -> None:
+    objs = [
+        indicator("either", level="green",
+                  pattern="[ipv4-addr:value = '198.51.100.78'] OR [url:value = 'http://198.51.100.78/dl/{sid}.exe']"),
+        indicator("evil.example", level="green"),
+        indicator("name", level="green", pattern="[file:name = 'invoice.exe']"),
+    ]  # fmt: skip
+    _publish(shell, "CERT", objs)
+    code, rules, _ = run("export", "--as", "Bank", "--format", "suricata")
+    assert code == 0 and "not expressible" not in rules  # [A] OR [B] is a rule for each
+    body = [r for r in rules.splitlines() if r.startswith("alert ")]
+    assert sum("alert ip any any <> [198.51.100.78] any" in r for r in body) == 1
+    assert sum('http.host; content:"198.51.100.78"; nocase; bsize:13;' in r for r in body) == 1
+    # a content alone would also fire on "notevil.example": the buffer's size pins the whole value
+    assert 'dns.query; content:"evil.example"; nocase; bsize:12;' in rules
+    assert 'tls.sni; content:"evil.example"; nocase; bsize:12;' in rules
+    assert 'http.uri; content:"/dl/{sid}.exe"; bsize:13;' in rules  # a value holding "{sid}" is kept
+    assert 'file.name; content:"invoice.exe"; bsize:11;' in rules
+    sids = [r.rsplit("sid:", 1)[1].split(";")[0] for r in body]
+    assert len(body) == 5 and len(set(sids)) == 5
+    code, intel, _ = run("export", "--as", "Bank", "--format", "zeek-intel")
+    assert "198.51.100.78\tIntel::ADDR" in intel and "198.51.100.78/dl/{sid}.exe\tIntel::URL" in intel
+    code, table, err = run("export", "--as", "Bank", "--format", "csv")
+    assert table.count(objs[0]["id"]) == 2
+
+
+def test_sweep_lists_an_empty_log_and_refuses_a_directory(shell: Path) -> None:
+    log = _log(shell, ["b.example"])
+    empty = shell / "rotated.log"
+    empty.write_bytes(b"")
+    bundle = shell / "iocs.json"
+    bundle.write_bytes(orjson.dumps([indicator("b.example")]))
+    code, stdout, err = run("sweep", str(empty), str(log), "--map", MAP, "--indicators", str(bundle), "--json")
+    assert code == 0, err
+    assert [orjson.loads(x)["lines"] for x in stdout.splitlines()] == [[1]]
+    files = orjson.loads(err)["files"]
+    assert [(f["file"], f["format"], f["lines"]) for f in files] == [(str(empty), "empty", 0), (str(log), "workload", 1)]
+    code, _, message = run("sweep", str(shell), "--indicators", str(bundle))
+    assert code != 0 and "directory" in message
+
+
 def test_report_with_observed_data_only_when_asked(shell: Path) -> None:
     shared = indicator("seen.example", level="green")
     _publish(shell, "CERT", [shared], "--audience", "group:pair")

@@ -72,7 +72,7 @@ def sweep(
     from accord.detect import compile as compile_matcher  # noqa: PLC0415
     from accord.detect import sightings, sources  # noqa: PLC0415
     from accord.detect.readers import sniff  # noqa: PLC0415
-    from accord.detect.sweep import follow, sweep_file  # noqa: PLC0415
+    from accord.detect.sweep import SweepStats, follow, sweep_file  # noqa: PLC0415
     from accord.stix.timestamps import now  # noqa: PLC0415
 
     if report and (indicators is not None or hub_url is not None):
@@ -90,10 +90,15 @@ def sweep(
     if follow_ and len(logs) != 1:
         raise InvalidInput("--follow tails exactly one log")
     for log in logs:
+        if log != "-" and Path(log).is_dir():
+            raise InvalidInput(f"{log}: a directory, not a log file (give the files in it: {log}/*.log)")
         if log != "-" and not Path(log).is_file():
             raise InvalidInput(f"{log}: no such log file")
     since_dt = _parse_ts(since)
-    parsers = {log: sniff(log, fmt, mapping) for log in logs}  # a log we cannot read fails before compiling
+    # A log we cannot read fails before compiling. An empty one (just rotated) has no format to tell
+    # and nothing to sweep: it is listed with 0 lines rather than stopping the sweep of the others.
+    empty = {log for log in logs if not follow_ and log != "-" and os.path.getsize(log) == 0}
+    parsers = {log: sniff(log, fmt, mapping) for log in logs if log not in empty}
     started = now()
     h = hub() if (indicators is None and hub_url is None) or report else None
     matcher = compile_matcher(sources.in_force(_indicators(h, as_org, indicators, hub_url, token), started))
@@ -110,6 +115,9 @@ def sweep(
     summaries = []
     try:
         for log in logs:
+            if log in empty:
+                summaries.append(SweepStats(log, "empty").to_json())
+                continue
             parser = parsers[log]
             if follow_:
 

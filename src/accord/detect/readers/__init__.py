@@ -48,7 +48,9 @@ __all__ = [
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-HEAD_BYTES = 65536  # how much of a log sniff() reads at most
+HEAD_BYTES = 65536  # how much of a log sniff() reads, unless its first record is longer
+HEAD_MAX = 64 << 20  # how far sniff() reads to finish a first record longer than HEAD_BYTES
+BOM = b"\xef\xbb\xbf"
 
 
 # ------------------------------------------------------------------ opening
@@ -186,27 +188,33 @@ def is_seekable(path: str | Path) -> bool:
 
 def _read_head(stream: BinaryIO, live: bool = False) -> bytes:
     """Up to HEAD_BYTES of a stream, returning early once 64 lines are in — or, for a ``live`` stream
-    (stdin, which may be a slow ``tail -F``), once one whole line that is not a ``#`` header is in."""
+    (stdin, which may be a slow ``tail -F``), once one whole line that is not a ``#`` header is in.
+    A first record longer than HEAD_BYTES (a JSON event with a huge field) is read to its end, up to
+    HEAD_MAX, so that its format can be told."""
     chunks: list[bytes] = []
     size = 0
     newlines = 0
     read1 = getattr(stream, "read1", None)
-    while size < HEAD_BYTES:
-        chunk = read1(HEAD_BYTES - size) if read1 is not None else stream.read(HEAD_BYTES - size)
+    long_first = False  # HEAD_BYTES read and no whole data line in them: read on to the next newline
+    while size < HEAD_BYTES or long_first:
+        want = HEAD_BYTES - size if size < HEAD_BYTES else min(1 << 20, HEAD_MAX - size)
+        chunk = read1(want) if read1 is not None else stream.read(want)
         if not chunk:
             break
         chunks.append(chunk)
         size += len(chunk)
         newlines += chunk.count(b"\n")
-        if newlines >= 64:
+        if newlines >= 64 or (long_first and b"\n" in chunk) or size >= HEAD_MAX:
             break
         if live and newlines and _has_data_line(b"".join(chunks)):
             break
+        if size >= HEAD_BYTES and not long_first:
+            long_first = not _has_data_line(b"".join(chunks))
     return b"".join(chunks)
 
 
 def _has_data_line(data: bytes) -> bool:
-    for line in data.split(b"\n")[:-1]:
+    for line in data.removeprefix(BOM).split(b"\n")[:-1]:
         if line.strip() and not line.startswith(b"#"):
             return True
     return False
@@ -232,7 +240,7 @@ class _Head:
 
     def __init__(self, path: str, data: bytes) -> None:
         self.path = path
-        lines = data.split(b"\n")
+        lines = data.removeprefix(BOM).split(b"\n")
         if len(lines) > 1 and len(data) >= HEAD_BYTES:
             lines = lines[:-1]  # the last one may be cut
         self.lines = [x.rstrip(b"\r").decode("utf-8", "replace") for x in lines]

@@ -47,11 +47,8 @@ class CsvParser:
         return False  # not JSON
 
     def parse(self, raw: bytes, line: int) -> Event | None:
-        try:
-            text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
-        except UnicodeDecodeError as e:
-            raise MalformedLine(f"not UTF-8 text: {e}") from None
-        text = text.rstrip("\r\n")
+        # A byte that is not UTF-8 (a Windows-1252 export) spoils its cell only, not the row's other values.
+        text = raw.decode("utf-8-sig" if line == 1 else "utf-8", "replace").rstrip("\r\n")
         if not text.strip():
             return None
         if self.header is not None and text == self.header:

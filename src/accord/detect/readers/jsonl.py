@@ -57,11 +57,26 @@ class JsonParser:
                 return None
             if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark before the first line
                 return self.parse(raw[3:], line)
-            raise MalformedLine(f"not JSON: {e}") from None
+            rec = _with_bad_bytes_replaced(raw)
+            if rec is None:
+                raise MalformedLine(f"not JSON: {e}") from None
         if type(rec) is not dict:
             raise MalformedLine(f"not a JSON object but {type(rec).__name__}")
         kind = self.kind_of(rec) if self.kind_of is not None else None
         return self.mapping.event(rec, line, self.source, kind)
+
+
+def _with_bad_bytes_replaced(raw: bytes) -> Any:
+    """The JSON of a line holding bytes that are not UTF-8 (a Latin-1 user agent), each read as U+FFFD
+    so that the line's other values still count; None if the line is valid UTF-8 (then it is bad JSON)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return orjson.loads(raw.decode("utf-8", "replace"))
+        except orjson.JSONDecodeError:
+            return None
+    return None
 
 
 # ------------------------------------------------------------------ ECS

@@ -331,13 +331,11 @@ class ZeekTsvParser:
         return False  # not JSON: the raw line holds Zeek-escaped text, not JSON strings
 
     def parse(self, raw: bytes, line: int) -> Event | None:
-        if raw[:1] == b"#":
+        if raw[:1] == b"#" or raw[:4] == b"\xef\xbb\xbf#":  # a header line (the first may hold a BOM)
             return None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise MalformedLine(f"not UTF-8 text: {e}") from None
-        text = text.rstrip("\r\n")
+        # Zeek escapes what is not UTF-8 as \xHH; a stray byte elsewhere (a log edited or merged by other
+        # tools) spoils its field only, not the line's other values.
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not text:
             return None
         parts = text.split(self.separator)
