@@ -31,6 +31,7 @@ from accord.errors import (
     AccordError,
     AlreadyExists,
     AuthenticationFailed,
+    FeedBusy,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -55,6 +56,7 @@ from accord.store import feeds as feedstore
 from accord.store import objects as store
 from accord.store.objects import Filters
 from accord.store.schema import hub_state, organisation
+from accord.taxii import params as taxii_params
 
 OPERATOR = Viewer(operator=True, source="cli")
 #: After this many versions written (by this process), the planner's statistics are refreshed.
@@ -728,7 +730,8 @@ class Hub:
         hit = cache.get(collection_id)
         if hit is not None and at - hit[0] < self.TAXII_COLLECTION_SECONDS:
             return hit[1]
-        coll = colls.get(conn, collection_id)
+        # Only UUIDs are asked of the database (some, PostgreSQL, refuse a NUL in a string outright).
+        coll = colls.get(conn, collection_id) if taxii_params.is_uuid(collection_id) else None
         if coll is None:
             cache.pop(collection_id, None)
             raise NotFound(f"no collection {collection_id}")
@@ -789,7 +792,7 @@ class Hub:
         coll = self._taxii_collection_row(conn, collection_id)
         check(viewer, coll)
         vis, scope = visible(viewer), rules.scope_for(viewer, coll)
-        if not taxii_reads.holds(conn, vis, scope, stix_id):
+        if not taxii_params.is_stix_id(stix_id) or not taxii_reads.holds(conn, vis, scope, stix_id):
             raise NotFound(f"no object {stix_id} in collection {collection_id} that you can see")
         return vis, scope
 
@@ -805,7 +808,11 @@ class Hub:
             current = store.current(conn, vis, stix_id)
         if current is not None and current["revoked"]:
             return {"id": stix_id, "revoked": True, "changed": False}
-        self.revoke_object(viewer, stix_id, via="taxii")
+        try:
+            self.revoke_object(viewer, stix_id, via="taxii")
+        except PermissionDenied as exc:
+            raise PermissionDenied(f"you may not delete {stix_id}: a TAXII DELETE revokes the object, which only "
+                                   f"its creator may do ({exc.message})") from None  # fmt: skip
         return {"id": stix_id, "revoked": True, "changed": True}
 
     def _taxii_jobs(self) -> Any:
@@ -842,7 +849,8 @@ class Hub:
     @staticmethod
     def _taxii_detail(item: Item) -> dict[str, Any]:
         """TAXII status-details (id, version) for one posted element, as far as it can be told."""
-        obj = item.obj if isinstance(item.obj, dict) else {}
+        # An element the TAXII edge refused before ingest still tells what it was (``Refused.sent``).
+        obj = item.obj if isinstance(item.obj, dict) else getattr(item, "sent", None) or {}
         sid = obj.get("id") if isinstance(obj.get("id"), str) else ""
         out: dict[str, Any] = {"id": sid}
         stamp = obj.get("modified") or obj.get("created")
@@ -901,7 +909,7 @@ class Hub:
         if viewer.public:
             raise AuthenticationFailed("authentication required to read a status")
         with self.engine.connect() as conn:
-            row = statuses.get(conn, status_id)
+            row = statuses.get(conn, status_id) if taxii_params.is_uuid(status_id) else None
         if row is None or not (row["org_pk"] == viewer.org_pk or (viewer.operator and viewer.org_pk is None)):
             raise NotFound(f"no status {status_id}")
         if row["status"] == statuses.PENDING and statuses.worker_gone(row["worker"]):
@@ -1007,7 +1015,13 @@ class Hub:
         feedrules.check_manage(actor)
         with self.engine.connect() as conn:
             names = [r["name"] for r in feedstore.list_all(conn) if r["enabled"]]
-        return [self.pull_feed(actor, n, progress, full=full) for n in names]
+        reports = []
+        for n in names:
+            try:
+                reports.append(self.pull_feed(actor, n, progress, full=full))
+            except (FeedBusy, NotFound) as exc:  # another process is pulling it, or it was removed meanwhile
+                reports.append(federation.skipped(n, exc.message, full=full).as_dict())
+        return reports
 
     def due_feeds(self) -> list[str]:
         """Names of the feeds whose next pull is due (for the scheduler)."""

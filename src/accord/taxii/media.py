@@ -49,21 +49,34 @@ def _is_taxii_21(r: MediaRange) -> bool:
     return f"{r.type}/{r.subtype}" == _TAXII and r.params.get("version", VERSION) == VERSION
 
 
+def _specificity(r: MediaRange) -> int | None:
+    """How specifically ``r`` names TAXII 2.1's media type (higher is more specific), or None if it does not."""
+    if r.type == "*" and r.subtype == "*":
+        return 0
+    if r.type == "application" and r.subtype == "*":
+        return 1
+    if _is_taxii_21(r):
+        return 3 if "version" in r.params else 2
+    return None
+
+
 def accepts_taxii(accept: str | None) -> bool:
     """True when a response in TAXII 2.1's media type is acceptable.
 
     No ``Accept`` header means anything is; ``application/taxii+json`` without a version means the
     newest the server speaks (2.1); ``*/*`` and ``application/*`` include it. ``application/json``
     alone does not: TAXII 2.1 defines only ``application/taxii+json``, so that request gets 406.
+    As RFC 9110 (12.5.1) has it, the most specific range that matches decides the quality:
+    ``application/taxii+json;q=0, */*`` refuses TAXII.
     """
     if accept is None or not accept.strip():
         return True
+    best: tuple[int, float] | None = None
     for r in parse_header(accept):
-        if r.q <= 0:
-            continue
-        if _is_taxii_21(r) or (r.type == "*" and r.subtype == "*") or (r.type == "application" and r.subtype == "*"):
-            return True
-    return False
+        rank = _specificity(r)
+        if rank is not None and (best is None or rank > best[0] or (rank == best[0] and r.q > best[1])):
+            best = (rank, r.q)
+    return best is not None and best[1] > 0
 
 
 def is_taxii_content(content_type: str | None) -> bool:

@@ -18,16 +18,29 @@ from accord.taxii import pagination
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
-_MATCH = re.compile(r"^match\[([^\]]*)\]$")
-_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,248}[a-z0-9]$")
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,248}[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                 r"[0-9a-fA-F]{12}$")  # fmt: skip
-_SPEC = re.compile(r"^\d+\.\d+$")
+#: Values one match filter may list (comma-separated or repeated).
+MAX_VALUES = 1000
+_MATCH = re.compile(r"match\[([^\]]*)\]")
+_TYPE = re.compile(r"[a-z0-9][a-z0-9-]{0,248}[a-z0-9]")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,248}[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                 r"[0-9a-fA-F]{12}")  # fmt: skip
+_SPEC = re.compile(r"[0-9]+\.[0-9]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 #: The match fields each kind of endpoint supports.
 OBJECTS = ("id", "type", "version", "spec_version")
 ONE_OBJECT = ("version", "spec_version")
 VERSIONS = ("spec_version",)
+
+
+def is_stix_id(value: str) -> bool:
+    """True for a STIX identifier (``type--uuid``): anything else in a path names no object."""
+    return _ID.fullmatch(value) is not None
+
+
+def is_uuid(value: str) -> bool:
+    """True for a UUID, the form of every collection and status id this server hands out."""
+    return _UUID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,8 @@ def _values(params: QueryParams, name: str) -> list[str]:
         if any(not p for p in parts):
             raise InvalidInput(f"{name}={raw!r} has an empty value")
         out.extend(parts)
+    if len(out) > MAX_VALUES:
+        raise InvalidInput(f"{name} lists {len(out):,} values; ask for at most {MAX_VALUES:,} at a time")
     return out
 
 
@@ -67,26 +82,27 @@ def _limit(params: QueryParams) -> int:
     raw = _single(params, "limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.strip().isdigit() or int(raw) < 1:
+    digits = raw.strip()
+    if not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
         raise InvalidInput(f"limit={raw!r} must be a whole number of at least 1")
-    return min(int(raw), MAX_LIMIT)
+    return min(int(digits), MAX_LIMIT)
 
 
 def parse_query(params: QueryParams, fields: tuple[str, ...], *, endpoint: tuple[str, ...],
                 default_version: str = LAST) -> Query:  # fmt: skip
     """Validate the query of a TAXII GET (or DELETE) for an endpoint supporting ``fields``."""
     for key in params.keys():
-        m = _MATCH.match(key)
-        if m and m.group(1) not in fields:
+        m = _MATCH.fullmatch(key)
+        if key.startswith("match[") and (m is None or m.group(1) not in fields):
             supported = ", ".join(f"match[{f}]" for f in fields) or "no match filters"
-            raise InvalidInput(f"{key} is not supported here (this endpoint supports {supported})")
+            raise InvalidInput(f"{key!r} is not supported here (this endpoint supports {supported})")
     ids = _values(params, "match[id]")
     for i in ids:
-        if not _ID.match(i):
+        if not _ID.fullmatch(i):
             raise InvalidInput(f"match[id]={i!r} is not a STIX identifier like indicator--<uuid>")
     types = _values(params, "match[type]")
     for t in types:
-        if not _TYPE.match(t):
+        if not _TYPE.fullmatch(t):
             raise InvalidInput(f"match[type]={t!r} is not a STIX type name")
     versions = _values(params, "match[version]") or [default_version]
     for v in versions:
@@ -97,7 +113,7 @@ def parse_query(params: QueryParams, fields: tuple[str, ...], *, endpoint: tuple
                 raise InvalidInput(f"match[version]={v!r} must be first, last, all or a timestamp") from None
     specs = _values(params, "match[spec_version]")
     for s in specs:
-        if not _SPEC.match(s):
+        if not _SPEC.fullmatch(s):
             raise InvalidInput(f"match[spec_version]={s!r} must be a version such as 2.1")
     raw_after = _single(params, "added_after")
     added_after = timestamp(raw_after, "added_after") if raw_after is not None else None

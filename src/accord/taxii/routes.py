@@ -9,7 +9,10 @@ credentials (Bearer token, or HTTP Basic with e-mail and token).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -65,10 +68,18 @@ class _Endpoint:
         await response(scope, receive, send)
 
     async def respond(self, request: Request) -> Response:
-        handler = self.handlers.get(request.method)
+        head = request.method == "HEAD"
+        handler = self.handlers.get("GET" if head else request.method)
         if handler is None:
-            return errors.error_response(405, f"{request.method} is not allowed on {request.url.path}",
-                                         "method-not-allowed")  # fmt: skip
+            allowed = ", ".join([*self.handlers, *(["HEAD"] if "GET" in self.handlers else [])])
+            return errors.error_response(405, f"{request.method} is not allowed on {request.url.path} (only {allowed})",
+                                         "method-not-allowed", {"Allow": allowed})  # fmt: skip
+        response = await self._answer(request, handler)
+        if head:  # the GET's status and headers (Content-Length included), without its body
+            return Response(b"", status_code=response.status_code, headers=dict(response.headers))
+        return response
+
+    async def _answer(self, request: Request, handler: Handler) -> Response:
         if not accepts_taxii(request.headers.get("accept")):
             return errors.error_response(406, f"this server answers only in {TAXII_MEDIA_TYPE} (or without a "
                                          "version: application/taxii+json)", "not-acceptable")  # fmt: skip
@@ -205,8 +216,80 @@ async def get_objects(request: Request, api_root: str, collection_id: str) -> Re
     return await _read(request, read)
 
 
+#: JSON's names for what a request body may hold instead of an envelope.
+_JSON_KINDS = {list: "a JSON array", str: "a JSON string", int: "a JSON number", float: "a JSON number",
+               bool: "a JSON boolean", type(None): "JSON null", dict: "a JSON object"}  # fmt: skip
+#: STIX 2.1 (2.8): an integer MUST fit a signed 54-bit value. Bigger ones would not be kept exactly (the
+#: JSON parser turns integers beyond 64 bits into floats), so an object holding one is refused.
+STIX_MAX_INT = 2**53 - 1
+#: A number literal of at least 16 digits (the only ones that can pass STIX_MAX_INT), as a cheap first test.
+_LONG_NUMBER = re.compile(rb"[:\[,]\s*-?[0-9]{16}")
+
+
+@dataclass
+class Refused(Item):
+    """An element refused before ingest; ``sent`` is what it said it was, so the status names its id."""
+
+    sent: dict[str, Any] | None = None
+
+
+class _BigInt(int):
+    """An integer literal beyond STIX_MAX_INT, marked by the second parse that finds it."""
+
+
+def _big_int(literal: str) -> int:
+    value = int(literal)
+    return _BigInt(value) if abs(value) > STIX_MAX_INT else value
+
+
+def _first_big_int(value: Any) -> int | None:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _BigInt):
+            return int(v)
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return None
+
+
+def _big_ints(body: bytes, count: int) -> dict[int, int]:
+    """Element index -> the first integer beyond STIX's range it holds (the exact literals: a second parse)."""
+    if not _LONG_NUMBER.search(body):
+        return {}
+    try:
+        doc = json.loads(body, parse_int=_big_int)
+    except (ValueError, RecursionError):
+        return {}
+    objects = doc.get("objects") if isinstance(doc, dict) else None
+    if not isinstance(objects, list) or len(objects) != count:
+        return {}
+    found = {i: _first_big_int(o) for i, o in enumerate(objects)}
+    return {i: v for i, v in found.items() if v is not None}
+
+
+def _item(index: int, element: Any, big: int | None) -> Item:
+    if not isinstance(element, dict):
+        return Item(index, None, f"element {index} is {_JSON_KINDS.get(type(element), 'not')}, not a STIX object")
+    if big is not None:
+        shown = str(big) if len(str(big)) <= 40 else f"{str(big)[:37]}..."
+        return Refused(index, None, f"element {index} holds the integer {shown}, beyond STIX's integer range "
+                                    f"(-{STIX_MAX_INT} to {STIX_MAX_INT}); it could not be kept exactly",
+                       sent=element)  # fmt: skip
+    try:
+        size = len(orjson.dumps(element))
+    except orjson.JSONEncodeError as exc:
+        return Refused(index, None, f"element {index} cannot be stored ({exc}: JSON nested too deeply)", sent=element)
+    return Item(index, element, size=size)
+
+
 def _envelope_items(body: bytes) -> list[Item]:
-    """The objects of a TAXII envelope; 400 for what is not JSON, 422 for JSON that is not an envelope."""
+    """The objects of a TAXII envelope; 400 for what is not JSON, 422 for JSON that is not an envelope.
+
+    An element that is not a STIX object (not a JSON object, nested too deeply to store, or holding an
+    integer beyond STIX's range) is refused on its own, with the reason, in the status."""
     if not body.strip():
         raise ProtocolError(422, "the request body is empty; send a TAXII envelope {\"objects\": [...]}",
                             "not-an-envelope")  # fmt: skip
@@ -215,17 +298,19 @@ def _envelope_items(body: bytes) -> list[Item]:
     except orjson.JSONDecodeError as exc:
         raise ProtocolError(400, f"the request body is not valid JSON ({exc})", "invalid-json") from None
     if not isinstance(doc, dict) or "type" in doc:
-        what = "a STIX object or bundle" if isinstance(doc, dict) else f"a JSON {type(doc).__name__}"
+        what = "a STIX object or bundle" if isinstance(doc, dict) else _JSON_KINDS.get(type(doc), "not JSON")
         raise ProtocolError(422, f"the request body is {what}, not a TAXII envelope {{\"objects\": [...]}}",
                             "not-an-envelope")  # fmt: skip
-    objects = doc.get("objects", [])
+    if "objects" not in doc:
+        keys = ", ".join(repr(k) for k in list(doc)[:5]) or "none"
+        raise ProtocolError(422, f"the envelope has no 'objects' (its keys: {keys}); send {{\"objects\": [...]}}",
+                            "not-an-envelope")  # fmt: skip
+    objects = doc["objects"]
     if not isinstance(objects, list):
-        raise ProtocolError(422, "the envelope's 'objects' is not a list", "not-an-envelope")
-    return [
-        Item(i, o, size=len(orjson.dumps(o))) if isinstance(o, dict)
-        else Item(i, None, f"element {i} is a {type(o).__name__}, not a STIX object")
-        for i, o in enumerate(objects)
-    ]  # fmt: skip
+        raise ProtocolError(422, f"the envelope's 'objects' is {_JSON_KINDS.get(type(objects), 'not')}, not a list",
+                            "not-an-envelope")  # fmt: skip
+    big = _big_ints(body, len(objects))
+    return [_item(i, o, big.get(i)) for i, o in enumerate(objects)]
 
 
 @_route("/{api_root}/collections/{collection_id}/objects/", ["POST"])
@@ -301,4 +386,7 @@ def install(app: Starlette) -> None:
         if path != "/":
             routes.append(Route(path.rstrip("/"), endpoint))
     taxii = Router(routes=routes, redirect_slashes=False, default=_not_found)
-    app.router.routes[0:0] = [Route(PREFIX, _Endpoint(_ENDPOINTS["/"])), Mount(PREFIX, app=taxii)]
+    mount = Mount(PREFIX, app=taxii)
+    # Every path under PREFIX is TAXII's, a newline (%0A) in it too: Starlette's pattern stops at one.
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    app.router.routes[0:0] = [Route(PREFIX, _Endpoint(_ENDPOINTS["/"])), mount]
