@@ -5,6 +5,8 @@ already stored is lost."""
 
 from __future__ import annotations
 
+import gzip
+
 import orjson
 import pytest
 
@@ -170,3 +172,14 @@ def test_a_delete_by_someone_else_says_only_the_creator_may_delete(taxii) -> Non
     body = error(taxii.client.delete(taxii.url("all", "objects", obj["id"]), headers=taxii.headers("police")), 403)
     assert "only its creator" in body["description"] and obj["id"] in body["description"]
     assert "revoked" not in taxii.get("bank", taxii.url("all", "objects", obj["id"])).json()["objects"][0]
+
+
+def test_a_compressed_body_is_415_not_a_json_error(taxii) -> None:
+    body = gzip.compress(orjson.dumps({"objects": [indicator()]}))
+    headers = taxii.headers("bank", **{"Content-Type": TAXII_MEDIA_TYPE, "Content-Encoding": "gzip"})
+    r = taxii.client.post(taxii.url("all", "objects"), content=body, headers=headers)
+    assert "gzip" in error(r, 415)["description"]
+    headers["Content-Encoding"] = "identity"
+    plain = orjson.dumps({"objects": [indicator()]})
+    r = taxii.client.post(taxii.url("all", "objects"), content=plain, headers=headers)
+    assert r.status_code == 202 and r.json()["success_count"] == 1

@@ -321,6 +321,10 @@ async def add_objects(request: Request, api_root: str, collection_id: str) -> Re
     await run_in_threadpool(hub.taxii_check_write, who, collection_id)
     if not is_taxii_content(request.headers.get("content-type")):
         raise ProtocolError(415, f"send the envelope as Content-Type: {TAXII_MEDIA_TYPE}", "unsupported-media-type")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ProtocolError(415, f"Content-Encoding {encoding!r} is not supported: send the envelope uncompressed",
+                            "unsupported-media-type")  # fmt: skip
     body = await read_limited(request, hub.settings.max_bundle_bytes)
     items = await run_in_threadpool(_envelope_items, body)
     row = await run_in_threadpool(hub.taxii_add, who, collection_id, items, len(body))
