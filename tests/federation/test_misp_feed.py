@@ -124,3 +124,36 @@ def test_misp_export_layout_and_a_bare_event_without_timestamps(hub: Hub, tmp_pa
         got = list(conn.execute(select(object_grant.c.audience).where(object_grant.c.via == "feed:stalkerware")))
     assert len(got) == sw["added"] and {r.audience for r in got} == {"org"}
     assert target.search(target.viewer_as("NCC"), text="stalkerware", limit=5)
+
+
+def test_an_unchanged_event_without_timestamps_is_not_stored_again(hub: Hub, tmp_path: Path) -> None:
+    """An event with no timestamp anywhere is stamped with the time of ingest; pulled again unchanged, it
+    used to be stored again at every pull (thousands of new versions every interval). Now the file's
+    digest is compared: unchanged is skipped, even by a full re-read, and a changed file is stored."""
+    target = pulling_hub(hub)
+    op = target.viewer_as(None)
+    event = json.loads((DATA / "misp" / "stalkerware-50-objects.json").read_text())
+    assert not any(event.get(k) for k in ("timestamp", "publish_timestamp"))
+    (tmp_path / f"{event['uuid']}.json").write_text(json.dumps(event))
+    (tmp_path / "manifest.json").write_text(json.dumps({event["uuid"]: {"info": event["info"]}}))
+
+    def versions() -> int:
+        with target.engine.connect() as conn:
+            q = select(stix_object.c.pk).where(stix_object.c.stix_id == f"grouping--{event['uuid']}")
+            return len(list(conn.execute(q)))
+
+    with static_http(tmp_path) as base:
+        target.add_feed(op, "stalkerware", f"{base}/", misp=True, as_org="NCC", audience="org")
+        first = target.pull_feed(op, "stalkerware")
+        assert first["error"] is None and first["added"] > 50 and versions() == 1, summary(first)
+        again = target.pull_feed(op, "stalkerware")
+        full = target.pull_feed(op, "stalkerware", full=True)
+        for report in (again, full):
+            assert report["error"] is None and report["pages"] == 0 and report["new_version"] == 0, summary(report)
+        assert versions() == 1
+        event["info"] += " (updated)"
+        event["timestamp"] = "1700000000"  # a version of its own (without it, one of the time of ingest)
+        (tmp_path / f"{event['uuid']}.json").write_text(json.dumps(event))
+        changed = target.pull_feed(op, "stalkerware")
+    assert changed["error"] is None and changed["pages"] == 1 and changed["new_version"] >= 1, summary(changed)
+    assert versions() == 2

@@ -446,3 +446,54 @@ def test_a_full_re_read_brings_what_was_shared_after_the_checkpoint(
     monkeypatch.setenv("ACCORD_FEED_RESYNC", "soon")
     with pytest.raises(AccordError, match="ACCORD_FEED_RESYNC"):
         FeedScheduler(target, tick=1)
+
+
+def test_a_private_copy_here_does_not_keep_a_partners_share_from_the_community(hub: Hub, source: Partner) -> None:
+    """A version a member holds privately here, which the partner shares with the federation, gets the
+    feed's grant (it was counted 'known' and stayed private); a version whose content differs from the
+    stored one is not opened, whatever its id and timestamp."""
+    target = pulling_hub(hub)
+    op = target.viewer_as(None)
+    target.add_org(op, "Other", "financial-services", "NL")
+    mitre = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
+    same = indicator("same.example", level="green", created_by_ref=mitre)
+    private = indicator("private.example", level="green", created_by_ref=mitre)
+    held = target.ingest(target.viewer_as("B CERT"), items(same, private), target.options(audience="org"))
+    assert held.added == 2
+    forged = {**private, "name": "what the partner claims", "pattern": "[domain-name:value = 'x.example']"}
+    source.publish([same, forged])
+    add_feed(target, source)
+    report = target.pull_feed(op, "from-a")
+    assert report["error"] is None and report["rejected"] == 0, report
+    assert {g.audience for g in grants_of(target, same["id"])} == {"org", "community"}
+    (feed_grant,) = [g for g in grants_of(target, same["id"]) if g.via == "feed:from-a"]
+    assert feed_grant.source == source.discovery
+    assert target.get(target.viewer_as("Other"), same["id"])["object"]["name"] == same["name"]
+    # The forged version (same id and modified, other content) is not opened to anyone.
+    assert [g.audience for g in grants_of(target, private["id"])] == ["org"]
+    with pytest.raises(NotFound):
+        target.get(target.viewer_as("Other"), private["id"])
+    # Pulled again in full: nothing more to open, so both are held ('known'), no second grant.
+    again = target.pull_feed(op, "from-a", full=True)
+    assert again["error"] is None and again["added"] == 0 and again["known"] >= 2, again
+    assert len(grants_of(target, same["id"])) == 2
+
+
+def test_pulling_every_feed_skips_one_another_process_is_pulling(hub: Hub) -> None:
+    """'accord feed pull --all' beside a running server: a feed whose lease a live process holds is
+    reported as skipped and the other feeds are still pulled (it used to stop at the busy one)."""
+    import os
+    import socket
+
+    target = pulling_hub(hub)
+    op = target.viewer_as(None)
+    for name in ("busy", "next"):
+        target.add_feed(op, name, "http://127.0.0.1:9/taxii2/", collection="c1")
+    with target.engine.begin() as conn:
+        conn.execute(update(federation_feed).where(federation_feed.c.name == "busy")
+                     .values(lease_owner=f"{socket.gethostname()}:{os.getppid()}:elsewhere",
+                             lease_until=now() + timedelta(minutes=5)))  # fmt: skip
+    busy, following = target.pull_feeds(op)
+    assert busy["feed"] == "busy" and "being pulled" in busy["skipped"] and busy["error"] is None
+    assert following["feed"] == "next" and following["skipped"] is None and "cannot reach" in following["error"]
+    assert target.get_feed(op, "busy")["failures"] == 0  # not this pull's to record

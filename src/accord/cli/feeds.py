@@ -145,6 +145,8 @@ def _shorten(text: str | None, limit: int = 120) -> str | None:
 
 
 def _summary(r: dict[str, Any]) -> str:
+    if r.get("skipped"):
+        return f"{r['feed']}: skipped ({r['skipped']})"
     text = (f"{r['feed']}: received {r['received']:,}, stored {r['stored']:,} ({r['added']:,} new, "
             f"{r['new_version']:,} new versions), already held {r['known']:,}, rejected {r['rejected']:,}")  # fmt: skip
     if r["error"]:

@@ -20,6 +20,7 @@ move the checkpoint, record health, release the lease.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -30,7 +31,19 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from accord.access.audience import COMMUNITY, FEDERATION, GROUP, KINDS, ORG, PUBLIC, parse_audience
+from accord.access.audience import (
+    COMMUNITY,
+    FEDERATION,
+    GROUP,
+    KINDS,
+    ORG,
+    PUBLIC,
+    Audience,
+    allowed,
+    cap_for_tlp,
+    default_audience,
+    parse_audience,
+)
 from accord.access.viewer import Viewer
 from accord.errors import AccordError, FeedBusy, FeedFailed, NotFound
 from accord.federation import feeds as rules
@@ -42,6 +55,8 @@ from accord.store import feeds as store
 from accord.store.statuses import this_worker
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from accord.hub import Hub
 
 log = logging.getLogger("accord.federation")
@@ -75,6 +90,8 @@ class PullReport:
     next_attempt: datetime | None = None
     #: A full re-read (from the start, ignoring checkpoints; what is held is skipped).
     full: bool = False
+    #: Why the feed was not pulled at all (another process was pulling it, or it was removed meanwhile).
+    skipped: str | None = None
 
     @property
     def stored(self) -> int:
@@ -148,9 +165,10 @@ class _Run:
                     pass  # ingest reports the bad timestamp
         with self.hub.engine.connect() as conn:
             held = store.held(conn, list(set(pairs.values())))
+            widen = self.widening(conn, items, pairs, held) if held else set()
         fresh = []
         for it in items:
-            if pairs.get(it.index) in held:
+            if pairs.get(it.index) in held and it.index not in widen:
                 self.report.known += 1
                 continue
             if self.explicit is None:
@@ -161,6 +179,45 @@ class _Run:
             self.ingest(fresh)
         if self.progress is not None:
             self.progress(self.report)
+
+    def widening(
+        self, conn: Connection, items: list[Item], pairs: dict[int, tuple[str, str]],
+        held: dict[tuple[str, str], store.HeldVersion],
+    ) -> set[int]:  # fmt: skip
+        """Indexes of held versions the feed's grant would open to more readers than all the grants
+        they have (say a member's private copy of what a partner shares with the federation): those go
+        to ingest, which adds the feed's grant. Only for exactly the content stored (knowing an id and a
+        timestamp must never open a version), and never for a member organisation's own objects (only
+        it decides who they reach here)."""
+        members = store.member_identities(conn)
+        wanted: dict[int, tuple[store.HeldVersion, int]] = {}
+        for it in items:
+            version = held.get(pairs[it.index]) if it.index in pairs else None
+            if version is None or version.created_by_ref in members:
+                continue
+            kind = self.audience_kind(it, version.tlp)
+            if kind is not None:
+                wanted[it.index] = (version, _REACH[kind])
+        if not wanted:
+            return set()
+        grants = store.grant_audiences(conn, sorted({v.pk for v, _ in wanted.values()}))
+        wider = {i: v for i, (v, reach) in wanted.items()
+                 if reach > max((_REACH.get(g, 0) for g in grants.get(v.pk, ())), default=-1)}  # fmt: skip
+        if not wider:
+            return set()
+        stored = store.stored_data(conn, sorted({v.pk for v in wider.values()}))
+        by_index = {it.index: it.obj for it in items}
+        return {i for i, v in wider.items() if stored.get(v.pk) == by_index[i]}
+
+    def audience_kind(self, it: Item, level: str) -> str | None:
+        """The audience kind this feed gives an object of TLP ``level`` (as ingest will cap it)."""
+        if self.explicit is not None:
+            return self.explicit.kind if allowed(level, self.explicit) else None
+        kind = _narrowest(self.hint, it.audience if it.audience in KINDS else None) or default_audience(level).kind
+        if allowed(level, Audience(kind)):
+            return kind
+        cap = cap_for_tlp(level)
+        return ORG if cap == GROUP else cap
 
     def ingest(self, fresh: list[Item]) -> None:
         result = self.hub.ingest(self.publisher, fresh, self.options)
@@ -203,17 +260,24 @@ class _Run:
         with misp.client_for(f["auth"], f["username"], self.secret) as client:
             refs = misp.manifest(client, f["url"])
             with self.hub.engine.connect() as conn:
-                stored = {} if self.full else store.event_timestamps(conn, f["pk"])
+                stored = store.stored_events(conn, f["pk"])
             for ref in refs:
-                if ref.timestamp is not None and ref.uuid in stored and ref.timestamp <= stored[ref.uuid]:
+                last = stored.get(ref.uuid)
+                if not self.full and ref.timestamp is not None and last is not None and ref.timestamp <= last.timestamp:
                     continue
                 try:
                     data = misp.event(client, f["url"], ref.uuid)
                 except FeedFailed as exc:
                     failed.append(f"{ref.uuid}: {exc.message}")
                     continue
+                # The very file stored last time: nothing to do (an event without any timestamp would
+                # otherwise be stamped with the time of ingest, a new version at every pull).
+                digest = hashlib.sha256(data).hexdigest()
+                if last is not None and last.digest == digest:
+                    continue
                 stamp = ref.timestamp if ref.timestamp is not None else misp.event_timestamp(data)
-                if ref.timestamp is None and stamp is not None and stored.get(ref.uuid) == stamp:
+                if not self.full and ref.timestamp is None and stamp is not None and last is not None \
+                        and last.timestamp == stamp:  # fmt: skip
                     continue
                 self.report.pages += 1
                 before = self.report.stored
@@ -224,7 +288,7 @@ class _Run:
                     continue
                 self.store(items)
                 with self.hub.engine.begin() as conn:
-                    store.save_event(conn, f["pk"], ref.uuid, stamp if stamp is not None else 0, now())
+                    store.save_event(conn, f["pk"], ref.uuid, stamp if stamp is not None else 0, now(), digest)
                     store.add_pulled(conn, f["pk"], self.report.stored - before)
                     store.renew(conn, f["pk"], self.worker, now() + LEASE)
         if failed:
@@ -308,6 +372,12 @@ def pull(
     finally:
         with _ACTIVE_LOCK:
             _ACTIVE.discard(name)
+
+
+def skipped(name: str, reason: str, *, full: bool = False) -> PullReport:
+    """The report of a feed not pulled at all (another process was pulling it, or it was removed
+    meanwhile): not an error of the feed, whose own pull records its health."""
+    return PullReport(feed=name, kind="", started=now(), full=full, skipped=reason)
 
 
 def _pull(

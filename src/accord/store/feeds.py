@@ -9,12 +9,27 @@ Who may manage feeds is decided in ``accord.federation.feeds``; this module only
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, or_, select, update
 
-from accord.store.schema import federation_feed, federation_feed_event, organisation, stix_object, taxii_collection
+from accord.store.schema import (
+    federation_feed,
+    federation_feed_event,
+    object_grant,
+    organisation,
+    stix_object,
+    taxii_collection,
+)
 from accord.store.statuses import worker_gone
+
+
+class HeldVersion(NamedTuple):
+    """A version this hub stores: its row, TLP and creator."""
+
+    pk: int
+    tlp: str
+    created_by_ref: str | None
 
 
 def insert(conn: Connection, **values: Any) -> int:
@@ -159,37 +174,76 @@ def finish(
     )
 
 
-def event_timestamps(conn: Connection, pk: int) -> dict[str, int]:
-    """MISP feeds: event uuid → the event timestamp last stored."""
-    q = select(federation_feed_event.c.event_uuid, federation_feed_event.c.event_timestamp).where(
-        federation_feed_event.c.feed_pk == pk
-    )
-    return {r.event_uuid: r.event_timestamp for r in conn.execute(q)}
+class StoredEvent(NamedTuple):
+    """MISP feeds: what was last stored of an event."""
+
+    timestamp: int
+    digest: str | None
 
 
-def save_event(conn: Connection, pk: int, event_uuid: str, timestamp: int, at: datetime) -> None:
-    """MISP feeds: after an event is stored, remember its timestamp (insert or update)."""
+def stored_events(conn: Connection, pk: int) -> dict[str, StoredEvent]:
+    """MISP feeds: event uuid → the timestamp and file digest last stored."""
+    q = select(
+        federation_feed_event.c.event_uuid,
+        federation_feed_event.c.event_timestamp,
+        federation_feed_event.c.content_digest,
+    ).where(federation_feed_event.c.feed_pk == pk)
+    return {r.event_uuid: StoredEvent(r.event_timestamp, r.content_digest) for r in conn.execute(q)}
+
+
+def save_event(conn: Connection, pk: int, event_uuid: str, timestamp: int, at: datetime, digest: str | None) -> None:
+    """MISP feeds: after an event is stored, remember its timestamp and digest (insert or update)."""
+    values = {"event_timestamp": timestamp, "pulled_at": at, "content_digest": digest}
     done = conn.execute(
         update(federation_feed_event)
         .where(federation_feed_event.c.feed_pk == pk, federation_feed_event.c.event_uuid == event_uuid)
-        .values(event_timestamp=timestamp, pulled_at=at)
+        .values(**values)
     )
     if done.rowcount == 0:
-        conn.execute(
-            federation_feed_event.insert().values(feed_pk=pk, event_uuid=event_uuid, event_timestamp=timestamp,
-                                                  pulled_at=at)
-        )  # fmt: skip
+        conn.execute(federation_feed_event.insert().values(feed_pk=pk, event_uuid=event_uuid, **values))
 
 
 # -- loop prevention ------------------------------------------------------------------------------
 
 
-def held(conn: Connection, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (stix_id, version_key) pairs this hub already stores, whoever brought them in."""
-    out: set[tuple[str, str]] = set()
+def held(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], HeldVersion]:
+    """The (stix_id, version_key) pairs this hub already stores, whoever brought them in, with what a
+    feed needs to decide whether its grant would open the version to more readers."""
+    wanted = set(pairs)
+    out: dict[tuple[str, str], HeldVersion] = {}
     ids = sorted({sid for sid, _ in pairs})
     for i in range(0, len(ids), 500):
         part = ids[i : i + 500]
-        q = select(stix_object.c.stix_id, stix_object.c.version_key).where(stix_object.c.stix_id.in_(part))
-        out.update((r.stix_id, r.version_key) for r in conn.execute(q))
-    return out & set(pairs)
+        q = select(stix_object.c.pk, stix_object.c.stix_id, stix_object.c.version_key, stix_object.c.tlp,
+                   stix_object.c.created_by_ref).where(stix_object.c.stix_id.in_(part))  # fmt: skip
+        for r in conn.execute(q):
+            if (r.stix_id, r.version_key) in wanted:
+                out[(r.stix_id, r.version_key)] = HeldVersion(r.pk, r.tlp, r.created_by_ref)
+    return out
+
+
+def member_identities(conn: Connection) -> set[str]:
+    """Identity ids of this hub's member organisations (not partner hubs)."""
+    q = select(organisation.c.identity_id).where(organisation.c.kind == "member")
+    return {r.identity_id for r in conn.execute(q)}
+
+
+def grant_audiences(conn: Connection, pks: list[int]) -> dict[int, list[str]]:
+    """object pk → the audience kinds of its grants."""
+    out: dict[int, list[str]] = {}
+    for i in range(0, len(pks), 500):
+        q = select(object_grant.c.object_pk, object_grant.c.audience).where(
+            object_grant.c.object_pk.in_(pks[i : i + 500])
+        )
+        for r in conn.execute(q):
+            out.setdefault(r.object_pk, []).append(r.audience)
+    return out
+
+
+def stored_data(conn: Connection, pks: list[int]) -> dict[int, Any]:
+    """object pk → the stored STIX object (for comparisons on the ingest side; never shown)."""
+    out: dict[int, Any] = {}
+    for i in range(0, len(pks), 500):
+        q = select(stix_object.c.pk, stix_object.c.data).where(stix_object.c.pk.in_(pks[i : i + 500]))
+        out.update((r.pk, r.data) for r in conn.execute(q))
+    return out

@@ -324,4 +324,6 @@ federation_feed_event = Table(
     Column("event_uuid", String(64), primary_key=True),
     Column("event_timestamp", BigInteger, nullable=False),
     Column("pulled_at", Ts, nullable=False),
+    # SHA-256 of the event file last stored (an unchanged event is not stored again).
+    Column("content_digest", String(64), nullable=True),
 )
