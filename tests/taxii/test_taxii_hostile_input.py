@@ -9,7 +9,9 @@ import gzip
 
 import orjson
 import pytest
+from starlette.requests import ClientDisconnect
 
+from accord.taxii import errors
 from accord.taxii.media import TAXII_MEDIA_TYPE, accepts_taxii
 from helpers import indicator
 
@@ -183,3 +185,9 @@ def test_a_compressed_body_is_415_not_a_json_error(taxii) -> None:
     plain = orjson.dumps({"objects": [indicator()]})
     r = taxii.client.post(taxii.url("all", "objects"), content=plain, headers=headers)
     assert r.status_code == 202 and r.json()["success_count"] == 1
+
+
+def test_a_body_cut_short_by_the_client_is_a_400_not_a_logged_server_error(caplog) -> None:
+    r = errors.from_exception(ClientDisconnect())
+    assert r.status_code == 400 and orjson.loads(r.body)["error_code"] == "incomplete-body"
+    assert not [rec for rec in caplog.records if rec.name == "accord.taxii"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from accord.errors import AccordError, AuthenticationFailed
@@ -68,6 +69,8 @@ def from_exception(exc: Exception) -> Response:
         return error_response(exc.http_status, exc.message, exc.code)
     if isinstance(exc, StarletteHTTPException):
         return error_response(exc.status_code, str(exc.detail))
+    if isinstance(exc, ClientDisconnect):  # the client's fault, not the server's: no traceback logged
+        return error_response(400, "the connection closed before the whole request body arrived", "incomplete-body")
     response = error_response(500, "the server failed to answer this request; it has been logged")
     log.exception("TAXII request failed (error_id in the response)", exc_info=exc)
     return response
