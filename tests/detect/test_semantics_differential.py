@@ -6,7 +6,9 @@ AND / OR inside observations, and AND / OR / FOLLOWEDBY / WITHIN / REPEATS / STA
 them. Observed data are drawn from values chosen to hit the reference's comparison tables (int vs
 float vs bool, binary vs str, NFC vs NFD strings, timestamps, IPs, lists, dicts, broken references).
 Each example asserts the same truth value, PatternError where the validator rejects the pattern, and
-an exception where the reference raises.
+an exception where the reference raises; where there is a truth value, the fast path (the pattern
+compiled as an indicator by ``accord.detect.compile``, its ``Matcher`` scanning the same observed data
+as events) must hit exactly when the pattern matches.
 
 Deliberately outside the generated space (documented differences): IPv6 operands of ISSUBSET /
 ISSUPERSET (the reference raises; Accord answers), regexes using ``$ \\d \\w \\s \\b`` on Unicode or
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 from stix2matcher.matcher import match as reference_match
 from stix2patterns.validator import validate
 
-from accord.detect import MatchError, PatternError, matches
+from accord.detect import MatchError, PatternError, compile, events_from_observed_data, matches
 
 PATHS = [
     *["a:x", "a:y"] * 4,
@@ -231,6 +233,14 @@ def assert_same(pattern: str, data: list[dict], version: str) -> None:
         assert exc is not None
         return
     assert matches(pattern, data, version) is expected, (pattern, data)
+    assert scan_hits(pattern, data, version) is expected, ("fast path", pattern, data)
+
+
+def scan_hits(pattern: str, data: list[dict], version: str) -> bool:
+    """Does the pattern, compiled as an indicator, hit when its Matcher scans ``data`` as events?"""
+    indicator = {"type": "indicator", "id": "indicator--1", "pattern": pattern, "spec_version": version}
+    matcher = compile([indicator])
+    return any(hit.indicator == "indicator--1" for hit in matcher.scan(events_from_observed_data(data, version)))
 
 
 COMMON = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

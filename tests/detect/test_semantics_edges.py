@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from test_semantics_differential import as_bundles, assert_same
 
+from accord.detect import compile, events_from_observed_data
+
 
 def od(objects: dict, first: str = "2020-01-01T00:00:00Z", last: str | None = None, n: int = 1, i: int = 0) -> dict:
     return {
@@ -32,6 +34,7 @@ CASES_2_0 = [
     ("[a:r_ref.y = 'bar']", [od(A)]),
     ("[a:rs_refs[*].y = 'bar']", [od(A)]),
     ("[a:rs_refs[1].y = 'bar']", [od(A)]),  # the unresolved reference is dropped before indexing
+    ("[a:rs_refs[0].y = 'bar']", [od({"0": {"type": "a", "rs_refs": ["9", "1"]}, "1": {"type": "b", "y": "bar"}})]),
     ("[a:r_ref NOT = 1]", [od({"0": {"type": "a", "r_ref": "1"}, "1": None})]),
     ("[a:r_ref[0] = 'x']", [od({"0": {"type": "a", "r_ref": "1"}, "1": ["x"]})]),
     ("[a:r_ref = 'x']", [od({"0": {"type": "a", "r_ref": "1"}, "1": "a type"})]),
@@ -40,6 +43,8 @@ CASES_2_0 = [
     # *_hex / *_bin
     ("[a:z_hex = h'0102']", [od({"0": {"type": "a", "z_hex": "0102"}})]),
     ("[a:z_hex = '\\u0001\\u0002']", [od({"0": {"type": "a", "z_hex": "0102"}})]),
+    ("[a:z_hex = 'foo']", [od({"0": {"type": "a", "z_hex": "666f6f"}})]),  # the decoded bytes, as Latin-1
+    ("[a:z_bin IN ('foo', 'bar')]", [od({"0": {"type": "a", "z_bin": "Zm9v"}})]),
     ("[a:z_bin = b'AQI=']", [od({"0": {"type": "a", "z_bin": "AQI="}})]),
     ("[a:z_hex = h'0102']", [od({"0": {"type": "a", "z_hex": "zz"}})]),
     ("[a:z_hex LIKE '%']", [od({"0": {"type": "a", "z_hex": "ff"}})]),  # not UTF-8
@@ -59,6 +64,15 @@ CASES_2_0 = [
     ("[a:y ISSUBSET '1.2.3.0/24']", [od(A)]),
     ("[a:y ISSUBSET '1.2.3.0/33']", [od({"0": {"type": "a", "y": "1.2.3.4"}})]),
     ("[a:y ISSUPERSET '1.2.3.4']", [od({"0": {"type": "a", "y": "1.2.3.4"}})]),
+    # an IPv4 operand the reference rejects fails also against an IPv6 one (not "mixed families")
+    ("[a:y ISSUPERSET '0.0.0.0/0']", [od({"0": {"type": "a", "y": "2001:db8::/48"}})]),
+    ("[a:y ISSUBSET '2001:db8::/32']", [od({"0": {"type": "a", "y": "1.2.3.4/0"}})]),
+    # a value that is not a string where the pattern compares strings
+    ("[a:y = 'foo']", [od({"0": {"type": "a", "y": "foo"}, "1": {"type": "a", "y": ["foo"]}})]),
+    ("[a:y = 'foo'] AND [a:x = 1]", [od({"0": {"type": "a", "x": 1, "y": "foo"}, "1": {"type": "a", "y": {}}}, n=2)]),
+    # in a 2.0 pattern an SDO type is a type like any other
+    ("[note:y = 'foo']", [od({"0": {"type": "note", "y": "foo"}})]),
+    ("[note:y != 'bar' AND note:y > 'a']", [od({"0": {"type": "note", "y": "foo"}})]),
     # instances and time
     ("[a:y = 'foo'] AND [a:y = 'foo']", [od(A, n=1)]),
     ("[a:y = 'foo'] AND [a:y = 'foo']", [od(A, n=2)]),
@@ -106,3 +120,18 @@ def test_2_1_shapes() -> None:
     missing = as_bundles([od(A)])
     del missing[0]["objects"][0]["object_refs"]
     assert_same("[a:y = 'foo']", missing, "2.1")
+
+
+def test_one_observation_in_2_0_and_2_1_indicators() -> None:
+    """The same ``[note:y = 'foo']`` in a 2.0 and a 2.1 indicator: the 2.0 one selects note objects,
+    the 2.1 one never does (SDO types are not observable there), though Accord merges equal
+    observations across indicators."""
+    events = events_from_observed_data([od({"0": {"type": "note", "y": "foo"}})], "2.0")
+    for pattern in ("[note:y = 'foo']", "[note:y LIKE 'f%']"):
+        matcher = compile(
+            [
+                {"type": "indicator", "id": "indicator--20", "pattern": pattern, "spec_version": "2.0"},
+                {"type": "indicator", "id": "indicator--21", "pattern": pattern, "spec_version": "2.1"},
+            ]
+        )
+        assert [hit.indicator for hit in matcher.scan(events)] == ["indicator--20"]

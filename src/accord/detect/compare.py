@@ -19,7 +19,8 @@ selected from an observed object. The tables it follows (stix2matcher/matcher.py
 - ``ISSUBSET`` / ``ISSUPERSET``: IPv4 address or CIDR containment with the reference's parsing
   (``socket.inet_aton``; a prefix must be 1–32); unparseable operands raise ``MatchError``.
   IPv6 (either side containing ``:``) is supported too: that is the one place where the reference
-  raises (it knows only IPv4) and Accord answers; mixed families are simply not contained.
+  raises (it knows only IPv4) and Accord answers; mixed families are simply not contained, but an
+  IPv4 operand the reference rejects (``1.2.3.4/0``) raises even against an IPv6 one.
 
 RE2 versus Python ``re`` (the reference's engine) on a regex both accept: ``$`` matches only at the
 very end in RE2 (Python also before a final newline); ``\\d \\w \\s \\b`` are ASCII-only in RE2
@@ -372,10 +373,18 @@ def _ipv6_net(text: str, strict_cidr: bool) -> ipaddress.IPv4Network | ipaddress
 def ip_in_subnet(inner: str, subnet: str) -> bool:
     """Is the address or CIDR ``inner`` inside the CIDR ``subnet``? (stix2-matcher's rule for IPv4;
     ``ipaddress`` for IPv6.)"""
-    if ":" in inner or ":" in subnet:
-        a = _ipv6_net(inner, False)
-        b = _ipv6_net(subnet, True)
-        return a.version == b.version and a.subnet_of(b)  # type: ignore[arg-type]
+    inner6, subnet6 = ":" in inner, ":" in subnet
+    if inner6 or subnet6:
+        # each operand is read by the rules of its family (an IPv4 one the reference rejects fails
+        # here too); an IPv4 and an IPv6 operand are never contained in each other
+        if inner6:
+            inner_net = _ipv6_net(inner, False)
+        elif "/" in inner:
+            _ipv4_cidr(inner)
+        else:
+            _ipv4_int(inner)
+        outer_net = _ipv6_net(subnet, True) if subnet6 else _ipv4_cidr(subnet)
+        return inner6 and subnet6 and inner_net.subnet_of(outer_net)  # type: ignore[arg-type]
     if "/" in inner:
         inner_ip, inner_prefix = _ipv4_cidr(inner)
     else:

@@ -20,12 +20,12 @@ end of the scan, which gives the same answer as deciding over every event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from accord.detect.ast import STAR, CompAnd, Comparison, CompExpr, CompOr, ObjectPath, Observation, Pattern
-from accord.detect.evaluate import compile_observation, evaluate
+from accord.detect.evaluate import TYPES_V21, compile_observation, evaluate
 from accord.detect.events import Event
 from accord.detect.needles import Needles, observation_needles
 from accord.detect.parse import parse
@@ -103,8 +103,8 @@ def _comparisons(expr: CompExpr) -> Iterator[Comparison]:
 def _index_keys(expr: CompExpr) -> list[tuple[str, tuple, str]] | None:
     """(object type, path steps, value) entries such that a matching event holds one of them."""
     if isinstance(expr, Comparison):
-        if expr.negated:
-            return None
+        if expr.negated or any(type(s) is str and s.endswith(("_hex", "_bin")) for s in expr.path.steps):
+            return None  # a *_hex / *_bin value is compared decoded, so its text is not the key
         if expr.op == "=" and isinstance(expr.value, str):
             return [(expr.path.object_type, expr.path.steps, expr.value)]
         if expr.op == "IN" and isinstance(expr.value, tuple) and expr.value:
@@ -122,25 +122,27 @@ def _index_keys(expr: CompExpr) -> list[tuple[str, tuple, str]] | None:
 
 
 def path_values(obj: dict[str, Any], steps: tuple, objects: dict[str, dict[str, Any]]) -> list[Any]:
-    """Values at ``steps`` from one object, following ``*_ref(s)`` into ``objects`` (2.0 shape)."""
+    """Values at ``steps`` from one object, selected as the reference matcher selects them: a
+    ``*_ref`` step followed by another step resolves into ``objects``, a ``*_refs`` list to the
+    targets that resolve (so an index after it counts only those); a final ``*_ref(s)`` step gives
+    the reference as written, and ``*_hex`` / ``*_bin`` values stay encoded."""
     current: list[Any] = [obj]
-    prev_key = ""
-    for step in steps:
-        nxt: list[Any] = []
-        deref = prev_key.endswith(("_ref", "_refs"))
-        for value in current:
-            if deref and isinstance(value, str):
-                value = objects.get(value)
-            if isinstance(step, str):
-                if isinstance(value, dict) and step in value:
-                    nxt.append(value[step])
-            elif step is STAR:
-                if isinstance(value, list):
-                    nxt.extend(value)
-            elif isinstance(value, list) and 0 <= step < len(value):
-                nxt.append(value[step])
+    last = len(steps) - 1
+    for n, step in enumerate(steps):
         if isinstance(step, str):
-            prev_key = step
+            nxt = [value[step] for value in current if isinstance(value, dict) and step in value]
+            if n < last and step.endswith("_ref"):
+                nxt = [objects[ref] for ref in nxt if isinstance(ref, str) and ref in objects]
+            elif n < last and step.endswith("_refs"):
+                nxt = [
+                    [objects[ref] for ref in refs if isinstance(ref, str) and ref in objects]
+                    for refs in nxt
+                    if isinstance(refs, list)
+                ]
+        elif step is STAR:
+            nxt = [x for value in current if isinstance(value, list) for x in value]
+        else:
+            nxt = [value[step] for value in current if isinstance(value, list) and 0 <= step < len(value)]
         current = nxt
         if not current:
             break
@@ -157,6 +159,7 @@ class Matcher:
         self.rejected: list[tuple[str, str]] = []  # (indicator id, why)
         self.skipped: list[tuple[str, str]] = []  # not STIX patterns: (indicator id, pattern_type)
         self._tests: list[Test | None] = []
+        self._versions: list[str] = []  # per observation: the STIX version of the patterns holding it
         self._eq_index: dict[str, dict[tuple, dict[str, int | list[int]]]] = {}
         self._always_by_type: dict[str, list[int]] = {}
         self._filters: dict[frozenset[str], Any] = {}
@@ -180,7 +183,7 @@ class Matcher:
             pattern = parse(text, version)
             root = pattern.root
             observations = [root] if isinstance(root, Observation) else pattern.observations()
-            obs_ids = tuple(dict.fromkeys(self._observation_id(obs) for obs in observations))
+            obs_ids = tuple(dict.fromkeys(self._observation_id(obs, version) for obs in observations))
         except PatternError as exc:
             self.rejected.append((ind_id, f"{ind_id}: {exc.message}"))
             return
@@ -199,21 +202,33 @@ class Matcher:
             else:
                 self.obs_indicators[oid] = [*held, index] if isinstance(held, list) else [held, index]
 
-    _by_observation: dict[Observation, int]
+    _by_observation: dict[Observation | tuple[Observation, str], int]
     _one_path: dict[ObjectPath, tuple[ObjectPath]]
 
-    def _observation_id(self, obs: Observation) -> int:
-        found = self._by_observation.get(obs)
+    def _observation_id(self, obs: Observation, version: str) -> int:
+        # an observation naming an SDO type means something else in a 2.0 pattern (where such objects
+        # are selected) than in a 2.1 one (where they never are): one per version then
+        expr = obs.expr
+        key: Observation | tuple[Observation, str] = obs
+        if (
+            expr.path.object_type in TYPES_V21
+            if type(expr) is Comparison
+            else any(c.path.object_type in TYPES_V21 for c in _comparisons(expr))
+        ):
+            key = (obs, version)
+        found = self._by_observation.get(key)
         if found is not None:
             return found
         test: Test | None = None
         if any(c.op == "MATCHES" for c in _comparisons(obs.expr)):
-            test = compile_observation(obs)  # regexes are checked now, so a bad one names its indicator
+            # regexes are checked now, so a bad one names its indicator
+            test = compile_observation(obs, stix_version=version)
         oid = len(self.observations)
         self.observations.append(obs)
         self.obs_indicators.append(None)
         self._tests.append(test)
-        self._by_observation[obs] = oid
+        self._versions.append(version)
+        self._by_observation[key] = oid
         keys = _index_keys(obs.expr)
         if keys is None:
             for otype in dict.fromkeys(c.path.object_type for c in _comparisons(obs.expr)):
@@ -229,7 +244,7 @@ class Matcher:
     def _test(self, oid: int) -> Test:
         test = self._tests[oid]
         if test is None:
-            test = self._tests[oid] = compile_observation(self.observations[oid])
+            test = self._tests[oid] = compile_observation(self.observations[oid], stix_version=self._versions[oid])
         return test
 
     def __len__(self) -> int:
@@ -244,6 +259,8 @@ class Matcher:
         eq_index = self._eq_index
         always = self._always_by_type
         for obj in objects.values():
+            if not isinstance(obj, dict):
+                continue  # a 2.0 observed-data may hold non-object members; never a root
             otype = obj.get("type")
             by_steps = eq_index.get(otype)  # type: ignore[arg-type]
             if by_steps:
@@ -340,9 +357,9 @@ class Matcher:
             for path in compiled.paths:
                 keep = equal.get(path)
                 for obj in event.objects.values():
-                    if obj.get("type") == path.object_type:
+                    if isinstance(obj, dict) and obj.get("type") == path.object_type:
                         for v in path_values(obj, path.steps, event.objects):
-                            if keep is not None and v not in keep:
+                            if keep is not None and not (isinstance(v, Hashable) and v in keep):
                                 continue
                             text = v if isinstance(v, str) else str(v)
                             if text not in values:
