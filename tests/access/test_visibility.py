@@ -360,3 +360,51 @@ def test_counts_follow_every_write(hub: Hub) -> None:
     stats = hub.stats(bank)
     stats["total"] = -1  # callers get their own copy
     assert hub.stats(bank)["total"] == before_bank + 1
+
+
+def test_a_new_version_without_an_audience_keeps_the_one_its_publisher_gave_before(hub: Hub) -> None:
+    """Published to partner hubs (or a group), an object's next version goes to them too, unless another
+    audience is asked for or its TLP no longer allows it: a correction must reach whoever holds the first."""
+    from sqlalchemy import select
+
+    from accord.store.schema import object_grant, sharing_group, stix_object
+
+    v = community(hub)
+
+    def audiences(sid: str, key: str) -> set[str]:
+        with hub.engine.connect() as conn:
+            rows = conn.execute(
+                select(object_grant.c.audience, sharing_group.c.name, stix_object.c.data)
+                .join(stix_object, stix_object.c.pk == object_grant.c.object_pk)
+                .outerjoin(sharing_group, sharing_group.c.pk == object_grant.c.group_pk)
+                .where(stix_object.c.stix_id == sid)
+            ).all()
+        return {f"group:{r.name}" if r.audience == "group" else r.audience for r in rows if r.data["modified"] == key}
+
+    shared = indicator("shared.example", level="green")
+    hub.ingest(v["NCC"], items(shared), hub.options(audience="federation"))
+    v2 = {**shared, "modified": "2024-06-01T00:00:00.000Z", "name": "corrected"}
+    hub.ingest(v["NCC"], items(v2), hub.options())
+    assert audiences(shared["id"], v2["modified"]) == {"federation"}
+    revoked = {**v2, "modified": "2024-07-01T00:00:00.000Z", "revoked": True}
+    hub.ingest(v["NCC"], items(revoked), hub.options())
+    assert audiences(shared["id"], revoked["modified"]) == {"federation"}
+
+    grouped = indicator("grouped.example", level="amber")
+    hub.ingest(v["NCC"], items(grouped), hub.options(audience="group:taskforce"))
+    g2 = {**grouped, "modified": "2024-06-01T00:00:00.000Z"}
+    hub.ingest(v["NCC"], items(g2), hub.options())
+    assert audiences(grouped["id"], g2["modified"]) == {"group:taskforce"}
+    with pytest.raises(NotFound):
+        hub.get(v["Uni"], grouped["id"])  # outside the group: neither version
+    assert hub.get(v["Police"], grouped["id"])["object"]["modified"] == g2["modified"]
+
+    # An explicit audience wins; a TLP that no longer allows the earlier audience gets its own default.
+    g3 = {**grouped, "modified": "2024-07-01T00:00:00.000Z"}
+    hub.ingest(v["NCC"], items(g3), hub.options(audience="org"))
+    assert audiences(grouped["id"], g3["modified"]) == {"org"}
+    fresh = indicator("fresh.example", level="green")
+    hub.ingest(v["NCC"], items(fresh), hub.options(audience="federation"))
+    red = {**fresh, "modified": "2024-06-15T00:00:00.000Z", "object_marking_refs": [tlp.TLP2_IDS["red"]]}
+    hub.ingest(v["NCC"], items(red), hub.options())
+    assert audiences(fresh["id"], red["modified"]) == {"org"}

@@ -42,6 +42,7 @@ from accord.store.schema import (
     object_ref,
     organisation,
     sharing_group,
+    stix_object,
 )
 
 BATCH = 2000
@@ -187,6 +188,7 @@ class _Batch:
         self.group_pk: int | None = None
         if options.audience is not None and options.audience.kind == GROUP:
             self.group_pk = self._resolve_group(options.audience.group or "")
+        self._groups: dict[str, int | None] = {}  # sharing groups of audiences kept from earlier versions
         self.clock = store.lock_clock(conn)
         self.seen: set[tuple[str, str]] = set()
         #: Objects whose references may come later in the batch (``resolve_refs``).
@@ -205,6 +207,15 @@ class _Batch:
             if member is None:
                 raise AudienceRefused(f"{self.publisher.org_name} is not a member of sharing group {name!r}")
         return row.pk
+
+    def group_pk_of(self, name: str) -> int | None:
+        """The pk of a sharing group the publisher's organisation is a member of, or None."""
+        if name not in self._groups:
+            try:
+                self._groups[name] = self._resolve_group(name)
+            except AudienceRefused:
+                self._groups[name] = None
+        return self._groups[name]
 
     def reject(self, index: int, stix_id: str | None, reason: str) -> None:
         self.result.rejected += 1
@@ -266,11 +277,18 @@ class _Batch:
         key = version_key(stamp) if isinstance(stamp, str) else ""
         return _Candidate(item.index, obj, stix_id, key, level, item.audience)
 
-    def audience_for(self, cand: _Candidate) -> Audience | str:
-        """The audience for one object, or the reason it cannot have the one asked for."""
+    def audience_for(self, cand: _Candidate, earlier: Audience | None = None) -> Audience | str:
+        """The audience for one object, or the reason it cannot have the one asked for. Without an audience
+        asked for (nor hinted by the producer), a new version keeps the one the publisher gave the version
+        before it (``earlier``, see ``earlier_audiences``) where its TLP allows, else the TLP's default."""
         if tlpmod.is_tlp_marking_id(cand.stix_id):
             return Audience(PUBLIC)
-        audience = self.options.audience or _hinted(cand) or default_audience(cand.tlp)
+        audience = self.options.audience or _hinted(cand)
+        if audience is None:
+            keep = earlier is not None and allowed(cand.tlp, earlier)
+            if keep and earlier.kind == GROUP and self.group_pk_of(earlier.group or "") is None:  # type: ignore[union-attr]
+                keep = False  # the publisher has left that group since
+            audience = earlier if keep else default_audience(cand.tlp)  # type: ignore[assignment]
         if not allowed(cand.tlp, audience):
             return (f"{cand.stix_id} is TLP:{cand.tlp.upper()}, which may not be shared with audience "
                     f"'{audience}'; the widest allowed is '{cap_for_tlp(cand.tlp)}'")  # fmt: skip
@@ -280,13 +298,39 @@ class _Batch:
 
     # -- per chunk ------------------------------------------------------------------------------
 
+    def earlier_audiences(self, ids: Iterable[str]) -> dict[str, Audience]:
+        """id → the widest audience the publisher's organisation gave the latest version of it that it
+        granted: what a new version published without an audience keeps. So a new version (or a revocation)
+        of an object shared with partner hubs reaches them as the first did, not the TLP's default."""
+        if self.publisher.org_pk is None:
+            return {}
+        latest: dict[str, tuple[str, list[Audience]]] = {}
+        for part in store.chunks(sorted(set(ids))):
+            q = (
+                select(stix_object.c.stix_id, stix_object.c.version_key, object_grant.c.audience, sharing_group.c.name)
+                .join(object_grant, object_grant.c.object_pk == stix_object.c.pk)
+                .outerjoin(sharing_group, sharing_group.c.pk == object_grant.c.group_pk)
+                .where(stix_object.c.stix_id.in_(part), object_grant.c.org_pk == self.publisher.org_pk)
+            )
+            for r in self.conn.execute(q):
+                audience = Audience(GROUP, r.name) if r.audience == GROUP else Audience(r.audience)
+                if r.audience == GROUP and r.name is None:
+                    continue
+                held = latest.get(r.stix_id)
+                if held is None or r.version_key > held[0]:
+                    latest[r.stix_id] = (r.version_key, [audience])
+                elif r.version_key == held[0]:
+                    held[1].append(audience)
+        return {sid: max(auds, key=lambda a: _REACH.get(a.kind, 0)) for sid, (_, auds) in latest.items()}
+
     def store_chunk(self, items: list[Item], verdicts: list[Verdict | None]) -> None:
         cands: list[tuple[_Candidate, Audience]] = []
-        for item, judged in zip(items, verdicts, strict=True):
-            cand = self.prepare(item, judged)
-            if cand is None:
-                continue
-            audience = self.audience_for(cand)
+        prepared = [cand for item, judged in zip(items, verdicts, strict=True)
+                    if (cand := self.prepare(item, judged)) is not None]  # fmt: skip
+        inherit = self.options.audience is None
+        earlier = self.earlier_audiences(c.stix_id for c in prepared if _hinted(c) is None) if inherit else {}
+        for cand in prepared:
+            audience = self.audience_for(cand, earlier.get(cand.stix_id))
             if isinstance(audience, str):
                 self.reject(cand.index, cand.stix_id, audience)
                 continue
@@ -465,7 +509,8 @@ class _Batch:
             "object_pk": pk,
             "org_pk": self.publisher.org_pk,
             "audience": audience.kind,
-            "group_pk": self.group_pk if audience.kind == GROUP else None,
+            "group_pk": (self.group_pk if self.options.audience is not None else self.group_pk_of(audience.group or ""))
+            if audience.kind == GROUP else None,
             "user_pk": self.publisher.user_pk,
             "via": self.options.via,
             "source": self.options.source,
