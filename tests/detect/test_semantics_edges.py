@@ -135,3 +135,22 @@ def test_one_observation_in_2_0_and_2_1_indicators() -> None:
             ]
         )
         assert [hit.indicator for hit in matcher.scan(events)] == ["indicator--20"]
+
+
+def test_2_1_bundle_shapes_as_the_reference_merges_them() -> None:
+    """Bundles are deep-merged as the reference merges them; an SCO id may be any JSON scalar."""
+    bundle = as_bundles([od(A)])
+    objects = bundle[0]["objects"]
+    for data in (
+        [{"type": "bundle", "objects": {}}],  # iterated: nothing in it
+        [{"type": "bundle", "objects": ""}],
+        [{"type": "bundle", "objects": "x"}],  # iterated: a member that is not an object
+        [{"type": "bundle", "objects": None}],
+        [*bundle, {"type": "bundle", "objects": {}}],  # mixed kinds: the later one wins
+        [{"type": "bundle", "objects": {}}, *bundle],
+        [{"type": "bundle", "objects": [*objects, {"type": "b", "id": None, "y": "bar"}]}],
+        [{"type": "bundle", "objects": [*objects, {"type": "b", "id": 5}]}],
+        [{"type": "bundle", "objects": [*objects, {"type": "b", "id": [5]}]}],
+        [{"type": "bundle", "objects": [*objects, {"type": "b"}]}],
+    ):
+        assert_same("[a:y = 'foo']", data, "2.1")

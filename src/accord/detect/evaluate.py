@@ -722,35 +722,42 @@ def _observed_times(sdo: dict, version: str) -> tuple[int, datetime, datetime]:
 def events_from_observed_data(observed_data: list, stix_version: str = "2.1") -> list[Event]:
     """Turn what ``stix2matcher.matcher.match`` takes into Events, as the reference reads it.
 
-    2.1: a list of bundles; all their ``objects`` are pooled; each observed-data becomes one event
-    whose objects are itself and the SCOs its ``object_refs`` name (keyed by id). 2.0: a list of
-    observed-data whose ``objects`` dict is used as is. Raises MatchError where the reference does.
+    2.1: a list of bundles; their ``objects`` are pooled as the reference deep-merges the bundles
+    (lists appended, dicts merged, otherwise the later value wins; a JSON object or string there is
+    iterated as the reference iterates it, so only an empty one passes); each observed-data becomes
+    one event whose objects are itself and the SCOs its ``object_refs`` name (keyed by id, which
+    may be any JSON scalar). 2.0: a list of observed-data whose ``objects`` dict is used as is.
+    Raises MatchError where the reference does.
     """
     if not isinstance(observed_data, list):
         raise MatchError("observed data must be a list")
     events: list[Event] = []
     if stix_version == "2.1":
-        pooled: list = []
-        has_objects = False
+        merged: Any = _UNRESOLVED
         for bundle in observed_data:
             if not isinstance(bundle, dict):
                 raise MatchError("STIX v2.1 input must be a list of bundles (JSON objects)")
             if "objects" in bundle:
-                if not isinstance(bundle["objects"], list):
-                    raise MatchError("a bundle's 'objects' must be a list")
-                has_objects = True
-                pooled.extend(bundle["objects"])
-        if not has_objects:
+                new = bundle["objects"]
+                if isinstance(merged, list) and isinstance(new, list):
+                    merged = merged + new
+                elif isinstance(merged, dict) and isinstance(new, dict):
+                    merged = {**merged, **new}
+                else:
+                    merged = new
+        if merged is _UNRESOLVED:
             raise MatchError("STIX v2.1 bundle object must have 'objects' key")
+        if not isinstance(merged, (list, dict, str)):
+            raise MatchError("a bundle's 'objects' must be a list")
         observed: list[dict] = []
-        scos: dict[str, dict] = {}
-        for obj in pooled:
+        scos: dict[Any, dict] = {}
+        for obj in merged:
             if not isinstance(obj, dict) or "type" not in obj:
                 raise MatchError("every bundle member must be an object with a 'type'")
             if obj["type"] == "observed-data":
                 observed.append(obj)
-            elif "id" not in obj or not isinstance(obj["id"], str):
-                raise MatchError(f"a {obj['type']!r} object has no id")
+            elif "id" not in obj or isinstance(obj["id"], (list, dict)):
+                raise MatchError(f"a {obj['type']!r} object has no usable id")
             else:
                 scos[obj["id"]] = obj
         for n, od in enumerate(observed, 1):
