@@ -87,6 +87,49 @@ def test_garbage_gets_clear_errors_and_loses_nothing(api) -> None:
     assert client.get(f"/api/v1/objects/{good['id']}", headers=auth(tok["bank"])).status_code == 200
 
 
+def test_objects_that_cannot_be_kept_exactly_fail_alone(api, tmp_path, monkeypatch) -> None:
+    """An object nested deeper than can be stored, or holding an integer beyond STIX's range (which JSON
+    parsing would turn into an approximate float), is refused with its reason on every path — the REST
+    API, a JSON-lines upload and `accord ingest` — and the objects beside it are stored."""
+    client, tok = api
+    deep: object = "x"
+    for _ in range(300):
+        deep = {"a": deep}
+    good = indicator("beside.example")
+    nested = {**indicator("nested.example"), "x_deep": deep}
+    big = {**indicator("big.example"), "x_count": 123456789012345678901234567890}
+    near = {**indicator("near.example"), "x_count": 2**60}  # kept exactly by the parser, still beyond STIX
+    bundle = {"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "objects": [good, nested, big, near]}
+    import json  # orjson does not write 300 levels
+
+    for body in (json.dumps(bundle).encode(), "\n".join(json.dumps(o) for o in bundle["objects"]).encode()):
+        r = client.post("/api/v1/objects", content=body, headers=auth(tok["bank"]))
+        assert r.status_code in (200, 201), r.text  # the good one: added, then unchanged
+        reasons = [e["reason"] for e in r.json()["errors"]]
+        assert len(reasons) == 3, reasons
+        assert "nested too deeply" in reasons[0] and nested["id"] in reasons[0]
+        assert "123456789012345678901234567890" in reasons[1] and "integer range" in reasons[1]
+        assert str(2**60) in reasons[2]
+    assert client.get(f"/api/v1/objects/{good['id']}", headers=auth(tok["bank"])).status_code == 200
+    for refused in (nested, big, near):
+        assert client.get(f"/api/v1/objects/{refused['id']}", headers=auth(tok["bank"])).status_code == 404
+    path = tmp_path / "deep.json"  # the file path `accord ingest` takes (streamed past 32 MiB, parsed whole here)
+    path.write_text(json.dumps(bundle))
+    hub = client.app.state.hub
+    result = hub.ingest_file(hub.viewer_as("Bank"), path, hub.options())
+    assert result.rejected == 3 and result.unchanged == 1
+    from accord.errors import InvalidInput
+    from accord.stix import reader
+
+    monkeypatch.setattr(reader, "WHOLE_PARSE_LIMIT", 100)  # streamed, as a file past 32 MiB is
+    path.write_text(json.dumps({**bundle, "objects": [good, nested, near]}))
+    result = hub.ingest_file(hub.viewer_as("Bank"), path, hub.options())
+    assert result.rejected == 2 and result.unchanged == 1
+    path.write_text(json.dumps(bundle))  # the streaming parser cannot hold the 30-digit integer at all
+    with pytest.raises(InvalidInput, match="after element 2.*integer overflow"):
+        hub.ingest_file(hub.viewer_as("Bank"), path, hub.options())
+
+
 def test_oversized_requests_get_413(tmp_path, request) -> None:
     from conftest import make_hub
 

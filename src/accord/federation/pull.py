@@ -29,8 +29,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from accord.access.audience import (
     COMMUNITY,
     FEDERATION,
@@ -49,7 +47,7 @@ from accord.errors import AccordError, FeedBusy, FeedFailed, NotFound
 from accord.federation import feeds as rules
 from accord.federation import misp, secrets, taxii
 from accord.stix import timestamps
-from accord.stix.reader import Item, read_bytes
+from accord.stix.reader import Item, element_item, read_bytes
 from accord.stix.timestamps import format_micro, now, version_key
 from accord.store import feeds as store
 from accord.store.statuses import this_worker
@@ -238,9 +236,7 @@ class _Run:
             checkpoint = f["checkpoint"]
             for page in _prefetched(taxii.pages(client, coll_url, None if self.full else checkpoint)):
                 self.report.pages += 1
-                items = [Item(i, o, size=len(orjson.dumps(o))) if isinstance(o, dict)
-                         else Item(i, None, f"element {i} is a {type(o).__name__}, not a JSON object")
-                         for i, o in enumerate(page.objects)]  # fmt: skip
+                items = [element_item(i, o, f"element {i}") for i, o in enumerate(page.objects)]
                 before = self.report.stored
                 self.store(items)
                 # Only now, with the page stored, does the checkpoint move past it.

@@ -6,6 +6,8 @@ stream with bounded memory.
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -35,7 +37,81 @@ def _describe_json_error(exc: Exception) -> str:
     return f"not valid JSON ({exc})"
 
 
-def _from_container(doc: Any, sizes: bool = True) -> Iterator[Item]:
+_JSON_KINDS = {list: "a JSON array", str: "a JSON string", int: "a JSON number", float: "a JSON number",
+               bool: "a JSON boolean", type(None): "JSON null", dict: "a JSON object"}  # fmt: skip
+#: STIX 2.1 (2.8): an integer MUST fit a signed 54-bit value. Bigger ones would not be kept exactly (the
+#: JSON parser turns integers beyond 64 bits into floats), so an object holding one is refused.
+STIX_MAX_INT = 2**53 - 1
+#: A number literal of at least 16 digits (the only ones that can pass STIX_MAX_INT), as a cheap first test.
+_LONG_NUMBER = re.compile(rb"[:\[,]\s*-?[0-9]{16}")
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words ("a JSON array", "JSON null", …)."""
+    return _JSON_KINDS.get(type(value), "not JSON")
+
+
+def first_big_int(value: Any) -> int | None:
+    """The first integer beyond STIX's range held anywhere in ``value``, or None."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) is int and abs(v) > STIX_MAX_INT:
+            return v
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return None
+
+
+def exact_numbers(data: bytes) -> Any:
+    """``data`` parsed again with every integer kept exactly (orjson reads those beyond 64 bits as floats),
+    when it holds a number literal long enough to matter; None otherwise (or when it cannot be parsed)."""
+    if not _LONG_NUMBER.search(data):
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+def element_item(index: int, element: Any, where: str, exact: Any = None) -> Item:
+    """One element of the input as an Item: a JSON object with its serialised size, or why it cannot be one
+    (not a JSON object; nested too deeply to store; holding an integer beyond STIX's range — ``exact`` is the
+    same element parsed by ``exact_numbers``, when it was)."""
+    if not isinstance(element, dict):
+        return Item(index, None, f"{where} is {json_kind(element)}, not a STIX object")
+    sid = element.get("id")
+    if isinstance(sid, str) and len(sid) <= 200:
+        where = f"{where} ({sid})"
+    big = first_big_int(element if exact is None else exact)
+    if big is not None:
+        shown = str(big) if len(str(big)) <= 40 else f"{str(big)[:37]}..."
+        return Item(index, None, f"{where} holds the integer {shown}, beyond STIX's integer range "
+                                 f"(-{STIX_MAX_INT} to {STIX_MAX_INT}); it could not be kept exactly")  # fmt: skip
+    try:
+        size = len(orjson.dumps(element))
+    except orjson.JSONEncodeError as exc:
+        return Item(index, None, f"{where} cannot be stored ({exc}: JSON nested too deeply)")
+    return Item(index, element, size=size)
+
+
+def _elements_of(doc: Any) -> list[Any] | None:
+    """The STIX elements of a bundle, envelope, array or single object (None for anything else)."""
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        if doc.get("type") == "bundle" or ("type" not in doc and "objects" in doc):
+            found = doc.get("objects")
+            return found if isinstance(found, list) else None
+        if "type" in doc:
+            return [doc]
+    return None
+
+
+def _from_container(doc: Any, exact: Any = None) -> Iterator[Item]:
+    """The elements of a parsed document; ``exact`` is the same document from ``exact_numbers``, if any."""
     from accord.stix import misp  # here: misp imports Item from this module
 
     if isinstance(doc, dict) and misp.is_misp_document(doc):
@@ -61,6 +137,9 @@ def _from_container(doc: Any, sizes: bool = True) -> Iterator[Item]:
             )
     else:
         raise InvalidInput("expected a STIX bundle, a STIX object, a JSON array or JSON lines")
+    twins = _elements_of(exact)
+    if twins is not None and len(twins) != len(elements):
+        twins = None
     out = 0  # items yielded: a MISP event in a JSON array becomes many
     for i, element in enumerate(elements):
         if isinstance(doc, list) and misp.is_misp_event(element):
@@ -69,10 +148,7 @@ def _from_container(doc: Any, sizes: bool = True) -> Iterator[Item]:
                 out += 1
                 yield item
             continue
-        if isinstance(element, dict):
-            yield Item(out, element, size=len(orjson.dumps(element)) if sizes else 0)
-        else:
-            yield Item(out, None, f"element {i} is a {type(element).__name__}, not a JSON object")
+        yield element_item(out, element, f"element {i}", None if twins is None else twins[i])
         out += 1
 
 
@@ -89,7 +165,7 @@ def read_bytes(data: bytes, max_bytes: int | None = None) -> Iterator[Item]:
         if stripped[:1] == b"{" and _first_line_is_object(io.BytesIO(stripped)):
             return _json_lines(io.BytesIO(data))
         raise InvalidInput(_describe_json_error(exc)) from None
-    return _from_container(doc)
+    return _from_container(doc, exact_numbers(data))
 
 
 def _json_lines(stream: IO[bytes]) -> Iterator[Item]:
@@ -103,10 +179,7 @@ def _json_lines(stream: IO[bytes]) -> Iterator[Item]:
         except orjson.JSONDecodeError as exc:
             yield Item(index, None, f"line {lineno}: not valid JSON ({exc})")
         else:
-            if isinstance(value, dict):
-                yield Item(index, value, size=len(line))
-            else:
-                yield Item(index, None, f"line {lineno}: a {type(value).__name__}, not a JSON object")
+            yield element_item(index, value, f"line {lineno}", exact_numbers(line))
         index += 1
 
 
@@ -174,11 +247,8 @@ def _stream_container(stream: IO[bytes]) -> Iterator[Item]:
                     item.index = out
                     out += 1
                     yield item
-            elif isinstance(element, dict):
-                yield Item(out, element, size=len(orjson.dumps(element)))
-                out += 1
-            else:
-                yield Item(out, None, f"element {index} is a {type(element).__name__}, not a JSON object")
+            else:  # ijson keeps integers exact
+                yield element_item(out, element, f"element {index}")
                 out += 1
             index += 1
     except ijson.JSONError as exc:

@@ -9,7 +9,6 @@ credentials (Bearer token, or HTTP Basic with e-mail and token).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from accord.access.viewer import Viewer
 from accord.api.auth import ViewerCache
 from accord.api.body import read_limited
 from accord.hub import Hub
-from accord.stix.reader import Item
+from accord.stix.reader import Item, element_item, exact_numbers, json_kind
 from accord.store.taxii_reads import ALL, Page
 from accord.taxii import errors, params, resources
 from accord.taxii.errors import ProtocolError
@@ -217,15 +216,6 @@ async def get_objects(request: Request, api_root: str, collection_id: str) -> Re
 
 
 #: JSON's names for what a request body may hold instead of an envelope.
-_JSON_KINDS = {list: "a JSON array", str: "a JSON string", int: "a JSON number", float: "a JSON number",
-               bool: "a JSON boolean", type(None): "JSON null", dict: "a JSON object"}  # fmt: skip
-#: STIX 2.1 (2.8): an integer MUST fit a signed 54-bit value. Bigger ones would not be kept exactly (the
-#: JSON parser turns integers beyond 64 bits into floats), so an object holding one is refused.
-STIX_MAX_INT = 2**53 - 1
-#: A number literal of at least 16 digits (the only ones that can pass STIX_MAX_INT), as a cheap first test.
-_LONG_NUMBER = re.compile(rb"[:\[,]\s*-?[0-9]{16}")
-
-
 @dataclass
 class Refused(Item):
     """An element refused before ingest; ``sent`` is what it said it was, so the status names its id."""
@@ -233,56 +223,11 @@ class Refused(Item):
     sent: dict[str, Any] | None = None
 
 
-class _BigInt(int):
-    """An integer literal beyond STIX_MAX_INT, marked by the second parse that finds it."""
-
-
-def _big_int(literal: str) -> int:
-    value = int(literal)
-    return _BigInt(value) if abs(value) > STIX_MAX_INT else value
-
-
-def _first_big_int(value: Any) -> int | None:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, _BigInt):
-            return int(v)
-        if isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-    return None
-
-
-def _big_ints(body: bytes, count: int) -> dict[int, int]:
-    """Element index -> the first integer beyond STIX's range it holds (the exact literals: a second parse)."""
-    if not _LONG_NUMBER.search(body):
-        return {}
-    try:
-        doc = json.loads(body, parse_int=_big_int)
-    except (ValueError, RecursionError):
-        return {}
-    objects = doc.get("objects") if isinstance(doc, dict) else None
-    if not isinstance(objects, list) or len(objects) != count:
-        return {}
-    found = {i: _first_big_int(o) for i, o in enumerate(objects)}
-    return {i: v for i, v in found.items() if v is not None}
-
-
-def _item(index: int, element: Any, big: int | None) -> Item:
-    if not isinstance(element, dict):
-        return Item(index, None, f"element {index} is {_JSON_KINDS.get(type(element), 'not')}, not a STIX object")
-    if big is not None:
-        shown = str(big) if len(str(big)) <= 40 else f"{str(big)[:37]}..."
-        return Refused(index, None, f"element {index} holds the integer {shown}, beyond STIX's integer range "
-                                    f"(-{STIX_MAX_INT} to {STIX_MAX_INT}); it could not be kept exactly",
-                       sent=element)  # fmt: skip
-    try:
-        size = len(orjson.dumps(element))
-    except orjson.JSONEncodeError as exc:
-        return Refused(index, None, f"element {index} cannot be stored ({exc}: JSON nested too deeply)", sent=element)
-    return Item(index, element, size=size)
+def _item(index: int, element: Any, exact: Any) -> Item:
+    item = element_item(index, element, f"element {index}", exact)
+    if item.obj is None and isinstance(element, dict):
+        return Refused(index, None, item.error, sent=element)
+    return item
 
 
 def _envelope_items(body: bytes) -> list[Item]:
@@ -298,7 +243,7 @@ def _envelope_items(body: bytes) -> list[Item]:
     except orjson.JSONDecodeError as exc:
         raise ProtocolError(400, f"the request body is not valid JSON ({exc})", "invalid-json") from None
     if not isinstance(doc, dict) or "type" in doc:
-        what = "a STIX object or bundle" if isinstance(doc, dict) else _JSON_KINDS.get(type(doc), "not JSON")
+        what = "a STIX object or bundle" if isinstance(doc, dict) else json_kind(doc)
         raise ProtocolError(422, f"the request body is {what}, not a TAXII envelope {{\"objects\": [...]}}",
                             "not-an-envelope")  # fmt: skip
     if "objects" not in doc:
@@ -307,10 +252,13 @@ def _envelope_items(body: bytes) -> list[Item]:
                             "not-an-envelope")  # fmt: skip
     objects = doc["objects"]
     if not isinstance(objects, list):
-        raise ProtocolError(422, f"the envelope's 'objects' is {_JSON_KINDS.get(type(objects), 'not')}, not a list",
+        raise ProtocolError(422, f"the envelope's 'objects' is {json_kind(objects)}, not a list",
                             "not-an-envelope")  # fmt: skip
-    big = _big_ints(body, len(objects))
-    return [_item(i, o, big.get(i)) for i, o in enumerate(objects)]
+    exact = exact_numbers(body)
+    twins = exact.get("objects") if isinstance(exact, dict) else None
+    if not isinstance(twins, list) or len(twins) != len(objects):
+        twins = [None] * len(objects)
+    return [_item(i, o, twin) for i, (o, twin) in enumerate(zip(objects, twins, strict=True))]
 
 
 @_route("/{api_root}/collections/{collection_id}/objects/", ["POST"])
