@@ -289,7 +289,13 @@ class _Run:
                     store.renew(conn, f["pk"], self.worker, now() + LEASE)
         if failed:
             shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
-            raise FeedFailed(f"{len(failed)} of {len(refs)} events could not be stored (the others were): {shown}")
+            fault = EventsFailed if len(failed) < len(refs) else FeedFailed
+            raise fault(f"{len(failed)} of {len(refs)} events could not be stored (the others were): {shown}")
+
+
+class EventsFailed(FeedFailed):
+    """Some events of a MISP feed could not be stored, others could: the feed works (it is pulled again at
+    its interval, not backed off, and counts as a success), and its last error says which failed."""
 
 
 def _prefetched(pages: Iterator[taxii.TaxiiPage], depth: int = 2) -> Iterator[taxii.TaxiiPage]:
@@ -389,6 +395,7 @@ def _pull(
             raise FeedBusy(f"feed {name!r} is being pulled by {holder}; try again when it is done")
     run = _Run(hub, feed, worker, progress, full)
     error: str | None = None
+    partial = False
     try:
         run.open_secret()
         if feed["kind"] == rules.MISP:
@@ -397,16 +404,17 @@ def _pull(
             run.taxii()
     except AccordError as exc:
         error = exc.message
+        partial = isinstance(exc, EventsFailed)
     except Exception as exc:  # noqa: BLE001 - a pull must always record how it ended and free its lease
         log.exception("pulling feed %s failed", name)
         error = f"internal error: {exc.__class__.__name__}: {exc}"
     at = now()
-    failures = 0 if error is None else feed["failures"] + 1
-    nxt = at + (timedelta(seconds=feed["interval_seconds"]) if error is None else rules.backoff(failures))
+    failures = 0 if error is None or partial else feed["failures"] + 1
+    nxt = at + (timedelta(seconds=feed["interval_seconds"]) if failures == 0 else rules.backoff(failures))
     run.report.error, run.report.next_attempt = error, nxt
     with hub.engine.begin() as conn:
         store.finish(conn, feed["pk"], worker, at=at, next_attempt=nxt, objects=run.report.stored, error=error,
-                     failures=failures)  # fmt: skip
+                     failures=failures, succeeded=error is None or partial)  # fmt: skip
     if error is not None:
         # A pull asked for (CLI, REST, web) reports its error to the asker; the background one only logs it.
         log.log(logging.WARNING if scheduled else logging.DEBUG, "feed %s: %s (next attempt %s)", name, error,

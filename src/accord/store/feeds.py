@@ -159,12 +159,14 @@ def finish(
     objects: int,
     error: str | None,
     failures: int,
+    succeeded: bool | None = None,
 ) -> None:
-    """Record how a pull ended (success or error), when the next one is due, and release the lease."""
+    """Record how a pull ended (success or error, or — ``succeeded`` with an error — a success that left
+    something out), when the next one is due, and release the lease."""
     values: dict[str, Any] = {"next_attempt_at": next_attempt, "last_pull_objects": objects, "failures": failures}
-    if error is None:
+    if error is None or succeeded:
         values.update(last_success_at=at, last_error=None, last_error_at=None)
-    else:
+    if error is not None:
         values.update(last_error=error[:2000], last_error_at=at)
     conn.execute(update(federation_feed).where(federation_feed.c.pk == pk).values(**values))
     conn.execute(
