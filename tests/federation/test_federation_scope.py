@@ -11,7 +11,7 @@ from accord.hub import Hub
 from accord.stix.timestamps import now
 from accord.store.schema import object_grant, stix_object
 from accord.taxii.media import TAXII_MEDIA_TYPE
-from helpers import indicator, malware, relationship
+from helpers import indicator, items, malware, relationship
 
 from .conftest import setup_partner
 
@@ -54,3 +54,30 @@ def test_relationships_leave_only_with_their_ends(hub: Hub) -> None:
         assert {ind["id"], shared["id"], rels["shared"]["id"]} <= ids, who
         for gone in (hidden, forced, amber, rels["hidden"], rels["forced"], rels["amber"]):
             assert gone["id"] not in ids, (who, gone.get("name") or gone["id"])
+
+
+def test_the_creators_identity_goes_along_with_what_it_shared(hub: Hub) -> None:
+    """A partner hub receives the identity that ``created_by_ref`` names on what a member shared with the
+    federation — and no identity of a member that shared nothing there."""
+    here = setup_partner(hub, "A", ["B"])
+    op = hub.viewer_as(None)
+    hub.add_org(op, "Quiet Bank", "financial-services", "GB")
+    hub.add_user(op, "analyst@quiet.example", "Quiet Bank", "analyst")
+    hub.ingest(hub.viewer_as("Quiet Bank"), items(indicator("community-only.example", level="green")),
+               hub.options(audience="community"))
+    _, partner_token = here.tokens["B"]
+    client = TestClient(create_app(hub))
+
+    def served() -> dict[str, dict]:
+        r = client.get(f"/taxii2/api/collections/{here.collection}/objects/",
+                       headers={"Accept": TAXII_MEDIA_TYPE, "Authorization": f"Bearer {partner_token}"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        return {o["id"]: o for o in r.json().get("objects", [])}
+
+    assert not [o for o in served().values() if o["type"] == "identity"]
+    ind = indicator("fed-shared.example", level="green")
+    here.publish([ind])
+    got = served()
+    creator = got[ind["id"]]["created_by_ref"]
+    assert got[creator]["type"] == "identity" and got[creator]["name"] == here.member
+    assert [o["name"] for o in got.values() if o["type"] == "identity"] == [here.member]  # not Quiet Bank's

@@ -64,13 +64,13 @@ def test_cli_add_list_pull_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     code, out, err = run("feed", "pull", "from-a", "--json")
     assert code == 0, err
     report = orjson.loads(out)
-    assert report["added"] == 1 and report["error"] is None
+    assert report["added"] == 2 and report["error"] is None  # the indicator and the identity its created_by_ref names
     code, out, _ = run("feed", "pull", "--all")
     assert code == 0 and "from-a: received 0" in out
 
     code, out, _ = run("feed", "list", "--json")
     (listed,) = orjson.loads(out)
-    assert listed["objects_pulled"] == 1 and listed["last_success"] and listed["failures"] == 0
+    assert listed["objects_pulled"] == 2 and listed["last_success"] and listed["failures"] == 0
     code, out, _ = run("feed", "list")
     assert code == 0 and "Feeds" in out  # a table (folded to the test terminal's width)
 
@@ -110,9 +110,9 @@ def test_rest_is_for_hub_admins(hub: Hub, source: Partner) -> None:
 
     assert client.post(f"{URL}/from-a/pull", headers=analyst).status_code == 403
     pulled = client.post(f"{URL}/from-a/pull", headers=admin)
-    assert pulled.status_code == 200 and pulled.json()["added"] == 1
+    assert pulled.status_code == 200 and pulled.json()["added"] == 2  # and the creator's identity
     one = client.get(f"{URL}/from-a", headers=admin).json()
-    assert one["objects_pulled"] == 1 and one["last_success"]
+    assert one["objects_pulled"] == 2 and one["last_success"]
     assert [f["name"] for f in client.get(URL, headers=admin).json()] == ["from-a"]
     assert client.delete(f"{URL}/from-a", headers=analyst).status_code == 403
     assert client.delete(f"{URL}/from-a", headers=admin).json() == {"name": "from-a", "removed": True}

@@ -90,7 +90,7 @@ def test_secrets_are_encrypted_beside_the_database_and_never_shown(
         assert all(token not in str(tuple(r)) for r in conn.execute(select(federation_feed)))
         assert all(token not in str(tuple(r)) for r in conn.execute(select(audit_log)))
     report = hub.pull_feed(hub.viewer_as(None), "from-a")
-    assert report["error"] is None and report["added"] == 1, report
+    assert report["error"] is None and report["added"] == 2, report  # the indicator and the identity its created_by_ref names
     code, out, err = cli("feed", "list", "--json")
     assert code == 0 and token not in out and orjson.loads(out)[0]["auth"] == "basic (secret encrypted)", err
     hub.add_org(hub.viewer_as(None), "NCC", "government-national", "GB")
@@ -113,7 +113,7 @@ def test_clear_secrets_of_older_versions_keep_working_and_get_encrypted(
         conn.execute(update(federation_feed).values(secret=token))
     assert hub.get_feed(hub.viewer_as(None), "from-a")["auth"] == "basic (secret in clear: run 'accord feed rekey')"
     report = hub.pull_feed(hub.viewer_as(None), "from-a")
-    assert report["error"] is None and report["added"] == 1, report
+    assert report["error"] is None and report["added"] == 2, report  # the indicator and the identity its created_by_ref names
     assert secrets.is_sealed(stored_secret(hub, "from-a"))  # encrypted at its next pull
     assert stored_secret(hub, "second") == token
     code, out, err = cli("feed", "rekey", "--json")

@@ -112,7 +112,7 @@ def test_a_ring_of_three_delivers_each_version_once_per_hub(tmp_path: Path, proc
         return out
 
     first = round_trip(cli=True)
-    assert first["B"]["added"] == 1 and first["C"]["added"] == 1
+    assert first["B"]["added"] == 2 and first["C"]["added"] == 2  # x and the identity its created_by_ref names
     # A gets its own object back from C (C got it from B, not from A): held already, not ingested again.
     assert first["A"]["added"] == 0 and first["A"]["known"] >= 1
     for n in NAMES:
@@ -152,11 +152,11 @@ def test_accord_serve_pulls_due_feeds_in_the_background(tmp_path: Path, processe
         return feed["last_success"] is not None and feed["objects_pulled"] >= n
 
     wait_until(lambda: has(first) and pulled(1), "the background puller to bring the first object in", timeout=60)
-    assert b.hub.get_feed(b.hub.viewer_as(None), "from-a")["objects_pulled"] == 1
+    assert b.hub.get_feed(b.hub.viewer_as(None), "from-a")["objects_pulled"] == 2  # and the creator's identity
     later = indicator("later.example", level="green")
     a.publish([later])
-    wait_until(lambda: has(later) and pulled(2), "the next scheduled pull (interval 10 s)", timeout=60)
-    assert b.hub.get_feed(b.hub.viewer_as(None), "from-a")["objects_pulled"] == 2
+    wait_until(lambda: has(later) and pulled(3), "the next scheduled pull (interval 10 s)", timeout=60)
+    assert b.hub.get_feed(b.hub.viewer_as(None), "from-a")["objects_pulled"] == 3
 
 
 def test_a_pull_killed_midway_resumes_without_duplicates_or_gaps(
@@ -205,7 +205,8 @@ def test_a_pull_killed_midway_resumes_without_duplicates_or_gaps(
         ).all()  # fmt: skip
     assert len(rows) == total and all(n == 1 for _, n in rows)
     assert {sid for sid, _ in rows} == {o["id"] for o in objs}
-    assert report["added"] == total - held_before  # a page stored but not check-pointed comes back as known
+    # a page stored but not check-pointed comes back as known; the creator's identity comes last
+    assert report["added"] == total + 1 - held_before
     assert b.hub.get_feed(b.hub.viewer_as(None), "from-a")["objects_pulled"] == stored_before + report["added"]
 
 

@@ -459,9 +459,39 @@ class _Batch:
                 # client paging a collection with added_after receives it there.
                 moved = widened | store.referrers(self.conn, widened)
                 store.redate(self.conn, {pk: self.next_timestamp() for pk in sorted(moved)})
+        creators = {str(c.obj.get("created_by_ref")) for c, a in new_meta if a.kind in (FEDERATION, PUBLIC)}
+        if regrant:  # the stored version's creator (a poster's copy may lack created_by_ref, then given its own)
+            stored_by = {v.pk: v.created_by_ref for vers in existing.values() for v in vers.values()}
+            creators |= {str(stored_by.get(pk)) for pk, a in kept if a.kind in (FEDERATION, PUBLIC)}
+        grants.extend(self.creators_along(creators, at))
         store.insert_many(self.conn, object_grant, grants)
         store.insert_many(self.conn, object_ref, refs)
         store.insert_many(self.conn, object_label, labels)
+
+    def creators_along(self, creators: set[str], at: datetime) -> list[dict[str, Any]]:
+        """Grants that send member organisations' identities to the federation with what they created and
+        shared there, so that a partner hub holds the identity each object's ``created_by_ref`` names (the
+        identity, TLP:GREEN, is shared with the community from the start). Its version takes a new
+        ``date_added``, so partners paging with ``added_after`` receive it."""
+        members = {c: self.members[c][0] for c in creators if c in self.members}
+        if not members:
+            return []
+        rows = self.conn.execute(
+            select(stix_object.c.pk, stix_object.c.stix_id, stix_object.c.tlp)
+            .where(stix_object.c.stix_id.in_(sorted(members)), stix_object.c.is_current)
+        ).all()
+        have = store.grants_of(self.conn, (r.pk for r in rows))
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            reached = any(_REACH.get(kind, 0) >= _REACH[FEDERATION] for _, kind, _ in have.get(r.pk, ()))
+            if reached or r.tlp not in (tlpmod.CLEAR, tlpmod.GREEN):
+                continue
+            out.append({"object_pk": r.pk, "org_pk": members[r.stix_id], "audience": FEDERATION, "group_pk": None,
+                        "user_pk": None, "via": "system", "granted_at": at,
+                        "source": "identity of the creator of objects shared with the federation"})  # fmt: skip
+        if out:
+            store.redate(self.conn, {g["object_pk"]: self.next_timestamp() for g in out})
+        return out
 
     def resolve_refs(
         self, cands: list[tuple[_Candidate, Audience]], *, final: bool = False
