@@ -87,7 +87,22 @@ def test_sweep_uses_what_the_org_may_see_and_reports_sightings(shell: Path) -> N
     assert code == 0, err
     assert orjson.loads(stdout)["sightings"]["new_version"] == 1
     code, stdout, _ = run("get", sid, "--as", "Bank", "--json")
-    assert orjson.loads(stdout)["object"]["count"] == 4
+    again = orjson.loads(stdout)["object"]
+    assert again["count"] == 2  # the same log swept again is not counted twice
+    assert str(shell) not in stdout and list(again["x_accord_counted"].values()) == [2]  # keyed by a hash
+    with log.open("ab") as fh:  # the log grows: its new line counts, its old ones still once
+        fh.write(orjson.dumps({"ts": "2024-05-01T00:00:09.000Z", "type": "dns", "sensor": "s", "src_ip": "10.0.0.1",
+                               "query": "shared.example", "qtype": "A", "answer": "1.2.3.4"}) + b"\n")  # fmt: skip
+    assert run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--as", "Bank", "--report", "--json",
+               "--out", str(out))[0] == 0  # fmt: skip
+    other = shell / "other.jsonl"  # another log adds its own
+    other.write_bytes(log.read_bytes().splitlines(keepends=True)[0])
+    assert run("sweep", str(other), "--format", "jsonl", "--map", MAP, "--as", "Bank", "--report", "--json",
+               "--out", str(out))[0] == 0  # fmt: skip
+    code, stdout, _ = run("get", sid, "--as", "Bank", "--json")
+    latest = orjson.loads(stdout)["object"]
+    assert latest["count"] == 4 and sorted(latest["x_accord_counted"].values()) == [1, 3]
+    assert latest["last_seen"] == "2024-05-01T00:00:09.000Z"
     # the publisher of the indicator sees the sighting; an org that cannot see the indicator does not
     assert run("get", sid, "--as", "CERT", "--json")[0] == 0
     code, stdout, _ = run("search", "--as", "Other", "--type", "sighting", "--json")
@@ -208,7 +223,7 @@ def test_report_with_observed_data_only_when_asked(shell: Path) -> None:
     code, _, _ = run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--as", "Bank", "--report",
                      "--out", str(shell / "h.jsonl"))  # fmt: skip
     again = orjson.loads(run("get", sid, "--as", "Bank", "--json")[1])["object"]
-    assert again["count"] == 6 and again["observed_data_refs"] == sighting["observed_data_refs"]
+    assert again["count"] == 3 and again["observed_data_refs"] == sighting["observed_data_refs"]  # same log
     assert run("sweep", str(log), "--format", "jsonl", "--map", MAP, "--observed-data", "2")[0] != 0
 
 

@@ -165,7 +165,8 @@ def sweep(
             except NotFound:
                 return None
 
-        tallies = sightings.tally(all_hits, keep=observed_data)
+        sources = {log: sightings.source_key(log, since) for log in logs}  # a file swept again is not counted twice
+        tallies = sightings.tally(all_hits, keep=observed_data, sources=sources)
         objs = sightings.sighting_objects(tallies, viewer.org_identity or "", current, now())
         result = h.ingest(viewer, [Item(i, o) for i, o in enumerate(objs)], h.options(tlp=report_tlp, via="sweep"))
         published = result.as_dict()
