@@ -120,3 +120,30 @@ def test_accord_pulls_from_medallion(hub: Hub, medallion: Medallion) -> None:
     assert third["new_version"] == 1 and third["error"] is None, third
     assert hub.get(member, green[0]["id"])["object"]["revoked"] is True
     assert hub.get_feed(op, "medallion")["objects_pulled"] == 12
+
+
+def test_a_pull_stopped_mid_way_misses_nothing_medallion_dated_together(hub: Hub, medallion: Medallion) -> None:
+    """medallion gives every object of one POST the same date_added. A pull that stops after a page
+    (an error, a crash, medallion's ``next`` expiring) must not checkpoint past the objects of that
+    date it has not yet received: the next pull, asking ``added_after`` the checkpoint, brings them."""
+    op = hub.viewer_as(None)
+    hub.add_org(op, "Partner CERT", "government-national", "NL")
+    sent = [indicator(f"together{i}.example", level="green") for i in range(8)]
+    medallion.post(sent)  # one POST: one date_added for all eight
+    hub.add_feed(op, "medallion", f"{medallion.base}/taxii2/", collection=COLLECTION, user=AUTH[0],
+                 password=AUTH[1], as_org="Partner CERT", audience="community")  # fmt: skip
+    calls = []
+
+    def stop_after_the_first_page(report: Any) -> None:
+        calls.append(report.pages)
+        if len(calls) == 2:  # the second page was read and stored; stop as a failure would
+            raise RuntimeError("interrupted")
+
+    first = hub.pull_feed(op, "medallion", stop_after_the_first_page)
+    assert first["error"] and "interrupted" in first["error"], first
+    assert 0 < first["added"] < len(sent)
+    second = hub.pull_feed(op, "medallion")
+    assert second["error"] is None, second
+    partner = hub.viewer_as("Partner CERT")
+    missing = [o["id"] for o in sent if hub.lookup(partner, [o["id"]]) == {}]
+    assert missing == []

@@ -204,7 +204,9 @@ def test_errors_back_off_and_the_next_pull_resumes_without_gaps(
         assert target.get_feed(op, "from-a")["failures"] == 2
         proxy["armed"] = False
         r3 = target.pull_feed(op, "from-a")
-    assert r3["error"] is None and r3["added"] == 5 and r3["known"] == 0, r3  # with the creator's identity
+    # With the creator's identity; the checkpoint stopped just before the last date_added stored (a
+    # source may date several objects alike), so that one object is read again and known.
+    assert r3["error"] is None and r3["added"] == 5 and r3["known"] == 1, r3
     for obj in objs:
         assert len(rows_of(target, obj["id"])) == 1
     feed = target.get_feed(op, "from-a")

@@ -239,11 +239,13 @@ class _Run:
                 items = [element_item(i, o, f"element {i}") for i, o in enumerate(page.objects)]
                 before = self.report.stored
                 self.store(items)
-                # Only now, with the page stored, does the checkpoint move past it.
+                # Only now, with the page stored, does the checkpoint move past it (to just before its
+                # last date_added while more pages follow: they may hold more objects of that date).
+                point = page.resume_point()
                 with self.hub.engine.begin() as conn:
-                    if page.objects and page.last_added and _later(page.last_added, checkpoint):
-                        store.save_checkpoint(conn, f["pk"], page.last_added, self.report.stored - before)
-                        self.report.checkpoint = checkpoint = page.last_added
+                    if page.objects and point and _later(point, checkpoint):
+                        store.save_checkpoint(conn, f["pk"], point, self.report.stored - before)
+                        self.report.checkpoint = checkpoint = point
                     else:
                         store.add_pulled(conn, f["pk"], self.report.stored - before)
                     store.renew(conn, f["pk"], self.worker, now() + LEASE)

@@ -6,6 +6,11 @@ version made at the source arrives like any object), following ``next`` when the
 otherwise moving ``added_after`` to the page's ``X-TAXII-Date-Added-Last``. Where a server sends no
 date headers, the page's manifest (same query) gives the ``date_added`` values.
 
+Other servers than Accord may give several objects one ``date_added`` (medallion dates every object of
+a POST alike), and ``added_after`` is strictly after: a position is therefore kept *just before* a
+page's last ``date_added`` while more pages follow (``resume_point``), so objects of that date on
+the next pages are never skipped; the few re-read are already held, and skipped by the puller.
+
 httpx rather than the OASIS ``taxii2-client``: the client hands back only response bodies, and
 ``added_after`` checkpoints need the ``X-TAXII-Date-Added-Last`` header of every page.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -37,6 +43,33 @@ class TaxiiPage:
     next: str | None
     #: The newest ``date_added`` of the page (the next ``added_after``), as the server wrote it.
     last_added: str | None
+    #: The oldest ``date_added`` of the page (``X-TAXII-Date-Added-First``), when the server sent it.
+    first_added: str | None = None
+
+    def resume_point(self) -> str | None:
+        """A checkpoint after this page that skips nothing: its last ``date_added`` when it is the end,
+        else one microsecond before it (later pages may hold more objects of that date)."""
+        if self.last_added is None or not self.more:
+            return self.last_added
+        return _just_before(self.last_added)
+
+    def next_added_after(self) -> str | None:
+        """``added_after`` for the next page of a server that gives no ``next``: as ``resume_point``,
+        unless the whole page has one date (then moving to it is the only way on)."""
+        last, first = self.last_added, self.first_added
+        try:
+            if last is not None and first is not None and timestamps.parse(first) >= timestamps.parse(last):
+                return last
+        except ValueError:
+            return last
+        return self.resume_point()
+
+
+def _just_before(stamp: str) -> str:
+    try:
+        return timestamps.format_micro(timestamps.parse(stamp) - timedelta(microseconds=1))
+    except ValueError:
+        return stamp
 
 
 def client_for(auth: str, username: str | None, secret: str | None) -> httpx.Client:
@@ -137,6 +170,7 @@ def fetch_page(
     if not isinstance(objects, list):
         raise FeedFailed(f"{coll_url}objects/ answered an envelope whose 'objects' is not a list")
     last = resp.headers.get("X-TAXII-Date-Added-Last")
+    first = resp.headers.get("X-TAXII-Date-Added-First") if last else None
     if not last and objects:
         last = _last_from_manifest(client, coll_url, params)
     if last:
@@ -145,7 +179,17 @@ def fetch_page(
         except ValueError:
             raise FeedFailed(f"{coll_url} sent X-TAXII-Date-Added-Last {last!r}, which is not a timestamp") from None
     nxt = body.get("next")
-    return TaxiiPage(objects=objects, more=bool(body.get("more")), next=str(nxt) if nxt else None, last_added=last)
+    return TaxiiPage(objects=objects, more=bool(body.get("more")), next=str(nxt) if nxt else None, last_added=last,
+                     first_added=first)  # fmt: skip
+
+
+def _moves_on(point: str | None, added_after: str | None) -> bool:
+    if point is None:
+        return False
+    try:
+        return added_after is None or timestamps.parse(point) > timestamps.parse(added_after)
+    except ValueError:
+        return point != added_after
 
 
 def pages(client: httpx.Client, coll_url: str, checkpoint: str | None, limit: int | None = None) -> Iterator[TaxiiPage]:
@@ -158,8 +202,8 @@ def pages(client: httpx.Client, coll_url: str, checkpoint: str | None, limit: in
             return
         if page.next:
             token = page.next
-        elif page.last_added and page.last_added != added_after:
-            added_after, token = page.last_added, None
+        elif _moves_on(page.next_added_after(), added_after):
+            added_after, token = page.next_added_after(), None
         else:
             raise FeedFailed(f"{coll_url} says there is more but gives neither 'next' nor a newer date_added; "
                              "stopping rather than asking for the same page again")  # fmt: skip
