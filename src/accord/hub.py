@@ -680,22 +680,28 @@ class Hub:
         title = (title or "").strip()
         if not 1 <= len(title) <= 200:
             raise InvalidInput("a collection needs a title of 1 to 200 characters")
+        rules.check_text(title, description, scope, readers, writers, write_audience)
         spec = rules.parse_scope(scope)
         readers_kind, reader_names = rules.parse_org_list(readers, "--readers", ("all",))
         writers_kind, writer_names = rules.parse_org_list(writers, "--writers", ("none", "all"))
         rules.check_writers(spec, writers_kind)
         audience = (rules.check_write_audience(spec, write_audience) if write_audience
                     else rules.default_write_audience(spec))  # fmt: skip
+        audience_group = audience[6:] if audience and audience.startswith("group:") else None
         with self.engine.begin() as conn:
-            group_pk = groups.get(conn, spec.group)["pk"] if spec.group else None
+            rules.check_unique_title(conn, title)
+            group = groups.get(conn, spec.group) if spec.group else None
+            writers_group = groups.get(conn, audience_group) if audience_group else None
             if spec.feed and feedstore.get(conn, spec.feed) is None:
                 raise NotFound(f"no feed named {spec.feed!r} (see 'accord feed list')")
+            reader_pks = rules.org_pks(conn, reader_names, writers=False, scope=spec, group=group)
+            writer_pks = rules.org_pks(conn, writer_names, writers=True, group=writers_group or group)
             cid = str(uuid.uuid4())
             colls.insert(
-                conn, collection_id=cid, title=title, description=description, scope=spec.kind, group_pk=group_pk,
-                readers_all=readers_kind == "all", reader_org_pks=rules.org_pks(conn, reader_names, writers=False),
-                writers=writers_kind, writer_org_pks=rules.org_pks(conn, writer_names, writers=True),
-                write_audience=audience, created_at=now(), feed_name=spec.feed,
+                conn, collection_id=cid, title=title, description=description, scope=spec.kind,
+                group_pk=group["pk"] if group else None, readers_all=readers_kind == "all", reader_org_pks=reader_pks,
+                writers=writers_kind, writer_org_pks=writer_pks, write_audience=audience, created_at=now(),
+                feed_name=spec.feed,
             )  # fmt: skip
             out = rules.describe(colls.get(conn, cid) or {})
             audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="collection.add", target=cid,
@@ -713,7 +719,8 @@ class Hub:
         """Remove a collection's configuration; the objects it showed stay in the store."""
         rules.check_manage(actor)
         with self.engine.begin() as conn:
-            if not colls.remove(conn, collection_id):
+            # Only UUIDs are asked of the database (PostgreSQL refuses a NUL in a string outright).
+            if not taxii_params.is_uuid(collection_id) or not colls.remove(conn, collection_id):
                 raise NotFound(f"no collection {collection_id} (see 'accord collection list')")
             self.__dict__.get("_taxii_collections", {}).pop(collection_id, None)
             audit.record(conn, actor=actor.label, org_pk=actor.org_pk, action="collection.remove",

@@ -163,3 +163,65 @@ def test_a_viewer_sees_only_the_collections_it_may_use(api, hub: Hub) -> None:
     # and what the REST list shows a viewer is what TAXII shows it
     taxii = client.get("/taxii2/api/collections/", headers={**auth(tok["uni"]), "Accept": "application/taxii+json"})
     assert {c["id"] for c in taxii.json()["collections"]} == set(uni)
+
+
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        # a write audience naming a group that does not exist: every write would fail
+        ({"title": "W", "write_audience": "group:nobody"}, 404, "nobody"),
+        # taskforce is NCC, Police, Bank: Uni could never read (or write) through a taskforce collection
+        ({"title": "G", "scope": "group:taskforce", "readers": "NCC,Uni"}, 400, "Uni is not a member"),
+        ({"title": "G", "scope": "group:taskforce", "writers": "Uni"}, 400, "Uni is not a member"),
+        ({"title": "W", "writers": "Uni", "write_audience": "group:taskforce"}, 400, "Uni is not a member"),
+        # a partner hub reads federation and public collections only
+        ({"title": "P", "readers": "Hub B"}, 400, "partner hub"),
+        ({"title": "P", "scope": "org", "readers": ["NCC", "Hub B"]}, 400, "partner hub"),
+        # what PostgreSQL cannot store, and what a title should never hold
+        ({"title": "Q\x00"}, 400, "control characters"),
+        ({"title": "line\nbreak"}, 400, "control characters"),
+        ({"title": "Q", "description": "a\x00b"}, 400, "NUL"),
+        ({"title": "Q", "description": "x" * 10_001}, 400, "10,000"),
+        ({"title": "Q", "readers": "NCC\x00"}, 400, "NUL"),
+        ({"title": "Q", "scope": "group:\x00"}, 400, "NUL"),
+        ({"title": "Q", "scope": "feed:\x00"}, 400, "NUL"),
+        ({"title": "Q", "write_audience": "group:\x00"}, 400, "NUL"),
+    ],
+)
+def test_a_collection_nobody_could_use_as_configured_is_refused(api, hub: Hub, body, status, words) -> None:
+    client, tok = api
+    hub.add_org(hub.viewer_as(None), "Hub B", "government-national", "FR", kind="partner-hub")
+    r = client.post(URL, json=body, headers=auth(tok["admin"]))
+    assert r.status_code == status, r.text
+    assert words in r.json()["error"]["message"], r.json()
+    assert hub.list_collections(hub.viewer_as(None)) == []
+
+
+def test_members_of_the_group_and_partners_of_a_federation_collection_are_accepted(api, hub: Hub) -> None:
+    client, tok = api
+    hub.add_org(hub.viewer_as(None), "Hub B", "government-national", "FR", kind="partner-hub")
+    for body in ({"title": "G", "scope": "group:taskforce", "readers": "NCC,Bank", "writers": ["Police"]},
+                 {"title": "F", "scope": "federation", "readers": "Hub B,Uni"},
+                 {"title": "P", "scope": "public", "readers": "Hub B"}):  # fmt: skip
+        r = client.post(URL, json=body, headers=auth(tok["admin"]))
+        assert r.status_code == 201, r.text
+
+
+def test_a_second_collection_with_the_same_title_is_refused(api, hub: Hub) -> None:
+    """TAXII clients pick a collection by title; running `collection add` twice made two alike."""
+    client, tok = api
+    first = client.post(URL, json={"title": "Everything"}, headers=auth(tok["admin"])).json()["id"]
+    for title in ("Everything", " everything ", "EVERYTHING"):
+        r = client.post(URL, json={"title": title, "scope": "public"}, headers=auth(tok["admin"]))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "already-exists", r.text
+        assert first in r.json()["error"]["message"]
+    assert [c["id"] for c in hub.list_collections(hub.viewer_as(None))] == [first]
+    assert client.delete(f"{URL}/{first}", headers=auth(tok["admin"])).status_code == 200
+    assert client.post(URL, json={"title": "Everything"}, headers=auth(tok["admin"])).status_code == 201
+
+
+@pytest.mark.parametrize("cid", ["nope", "%00", "00000000-0000-4000-8000-000000000000"])
+def test_removing_an_unknown_or_malformed_id_is_a_404(api, cid: str) -> None:
+    client, tok = api
+    r = client.delete(f"{URL}/{cid}", headers=auth(tok["admin"]))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not-found", r.text

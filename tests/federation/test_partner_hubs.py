@@ -61,7 +61,7 @@ def setting(hub: Hub) -> dict[str, Any]:
         "federation-bank-only": hub.add_collection(op, "Fed for Bank", scope="federation", readers="Bank")["id"],
         "federation-for-b": hub.add_collection(op, "Fed for B", scope="federation", readers="Hub B")["id"],
         "public": hub.add_collection(op, "Public", scope="public")["id"],
-        "all": hub.add_collection(op, "Everything", readers="Hub B")["id"],
+        "all": hub.add_collection(op, "Everything")["id"],  # readers all: Hub B among them, yet refused
         "org": hub.add_collection(op, "Own", scope="org")["id"],
         "group": hub.add_collection(op, "Inner", scope="group:inner")["id"],
     }

@@ -30,10 +30,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from accord.access import orgs
+from accord.access import groups, orgs
 from accord.access.audience import FEDERATION, GROUP, ORG, PUBLIC, Audience, parse_audience
 from accord.access.viewer import Viewer
-from accord.errors import AuthenticationFailed, InvalidInput, PermissionDenied
+from accord.errors import AlreadyExists, AuthenticationFailed, InvalidInput, PermissionDenied
+from accord.store import collections as colls
 from accord.store.taxii_reads import (
     SCOPE_ALL,
     SCOPE_FEDERATION,
@@ -132,14 +133,56 @@ def check_write_audience(scope: ScopeSpec, audience: str | None) -> str | None:
 PARTNER_SCOPES = (SCOPE_FEDERATION, SCOPE_PUBLIC)
 
 
-def org_pks(conn: Connection, names: list[str], *, writers: bool) -> list[int]:
-    """The organisations named in ``--readers`` / ``--writers``; partner hubs never write."""
+#: Longest description a collection may have (TAXII clients show it).
+MAX_DESCRIPTION = 10_000
+
+
+def check_text(title: str, description: str | None, *values: str | None) -> None:
+    """Refuse control characters in a title (and a NUL anywhere: PostgreSQL cannot store one), and an
+    over-long description."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in title):
+        raise InvalidInput(f"a collection's title may not hold control characters, got {title!r}")
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"a collection's description is at most {MAX_DESCRIPTION:,} characters, got "
+                           f"{len(description):,}")  # fmt: skip
+    for value in (description, *values):
+        if value is not None and "\x00" in value:
+            raise InvalidInput(f"{value!r} holds a NUL character")
+
+
+def check_unique_title(conn: Connection, title: str) -> None:
+    """TAXII clients pick a collection by its title: two with one title (a command run twice) would be
+    told apart by their ids only."""
+    for coll in colls.list_all(conn):
+        if coll["title"].casefold() == title.casefold():
+            raise AlreadyExists(f"collection {coll['id']} is already titled {coll['title']!r}; choose another "
+                                "title (or remove that one first)")  # fmt: skip
+
+
+def org_pks(
+    conn: Connection,
+    names: list[str],
+    *,
+    writers: bool,
+    scope: ScopeSpec | None = None,
+    group: dict[str, Any] | None = None,
+) -> list[int]:
+    """The organisations named in ``--readers`` / ``--writers``. Partner hubs never write, and read only
+    federation and public collections; an organisation outside the sharing group a collection is scoped
+    to (``group``, or for writers the group of the write audience) could never use it."""
+    what = "write to" if writers else "read"
     out = []
     for name in names:
         org = orgs.get(conn, name)
         if writers:
             orgs.check_member(org, "partner hubs never write into collections (a hub takes a partner's "
                                    "intelligence by pulling it with a feed)")  # fmt: skip
+        elif scope is not None and scope.kind not in PARTNER_SCOPES:
+            orgs.check_member(org, f"a partner hub reads only federation and public collections, never one of "
+                                   f"scope {scope} (name it as a reader of a federation collection)")  # fmt: skip
+        if group is not None and org["pk"] not in groups.member_pks(conn, group["pk"]):
+            raise InvalidInput(f"{org['name']} is not a member of the sharing group {group['name']!r}, so it "
+                               f"could never {what} this collection (add it to the group first)")  # fmt: skip
         out.append(org["pk"])
     return out
 

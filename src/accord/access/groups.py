@@ -31,6 +31,11 @@ def get(conn: Connection, name: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+def member_pks(conn: Connection, group_pk: int) -> set[int]:
+    """The organisations (primary keys) in a sharing group."""
+    return set(conn.scalars(select(group_member.c.org_pk).where(group_member.c.group_pk == group_pk)))
+
+
 def create(
     conn: Connection,
     actor: Viewer,
