@@ -286,3 +286,36 @@ def test_failed_sign_ins_are_throttled(client: TestClient) -> None:
     assert throttle.wait_for("ip:b", "user:x") > 0 and throttle.wait_for("ip:b", "user:y") == 0
     throttle.succeeded("user:x")
     assert throttle.wait_for("ip:b", "user:x") == 0 and throttle.wait_for("ip:a") > 0
+
+
+def test_feed_health_shows_the_next_attempt_and_the_error_of_a_pull_that_still_counts_as_working(
+    client: TestClient, sqlite_hub: Hub
+) -> None:
+    """A MISP feed some of whose events are missing records a success *and* an error naming them
+    (accord.federation.pull): the page said only 'ok'; it now shows the error, its time and the next attempt."""
+    from datetime import timedelta
+
+    from accord.stix.timestamps import now
+    from accord.store import feeds as feedstore
+
+    op = sqlite_hub.viewer_as(None)
+    sqlite_hub.add_feed(op, "chrome", "http://127.0.0.1:9/misp-feed/", misp=True, as_org="NCC")
+    with sqlite_hub.engine.begin() as conn:  # what a pull with 2 missing events records
+        pk = feedstore.get(conn, "chrome")["pk"]
+        feedstore.finish(conn, pk, "nobody", at=now(), next_attempt=now() + timedelta(minutes=5), objects=4,
+                         error="2 events could not be fetched: 5f3c…: HTTP 404", failures=0, succeeded=True)  # fmt: skip
+    tok = sqlite_hub.create_token(op, "admin@ncc.example")["token"]
+    page = client.get("/admin/feeds", headers={"Authorization": f"Bearer {tok}"}).text
+    assert "Next attempt" in page and "ok, but: 2 events could not be fetched" in page
+    row = page[page.index("<td>chrome</td>"):]
+    assert row.count('class="when"') >= 2 and "never" not in row[: row.index("</tr>")]
+
+
+@pytest.mark.parametrize("path", ["/search?until=9999-12-31", "/detections?until=9999-12-31",
+                                  "/search?since=9999-12-31", "/detections?since=0001-01-01&until=9999-12-30"])  # fmt: skip
+def test_dates_at_the_end_of_the_calendar_are_answered_not_500(client: TestClient, sqlite_hub: Hub, path) -> None:
+    tok = sqlite_hub.create_token(sqlite_hub.viewer_as(None), "analyst@bank.example")["token"]
+    r = client.get(path, headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code in (200, 400), (path, r.status_code)
+    if r.status_code == 400:
+        assert "until must be a date before 9999-12-31" in r.text

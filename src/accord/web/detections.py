@@ -55,6 +55,8 @@ def window(days: str, since: str, until: str, today: date) -> Window:
     if since or until:
         lo = day(since, "from") if since else None
         hi = day(until, "until") if until else today
+        if hi >= date.max:
+            raise InvalidInput(f"until must be a date before {date.max.isoformat()}, got {until!r}")
         if lo is not None and lo > hi:
             raise InvalidInput(f"the window starts ({lo}) after it ends ({hi})")
         label = f"{lo.isoformat() if lo else 'the beginning'} to {hi.isoformat()}"

@@ -164,9 +164,8 @@ def _day(value: str, name: str, end: bool = False) -> datetime | None:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise InvalidInput(f"{name} must be a date like 2024-05-01, got {value!r}") from None
-    return datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=UTC) - (
-        timedelta(microseconds=1) if end else timedelta(0)
-    )
+    # The end of the day itself (not the next day's start less 1 µs, which 9999-12-31 does not have).
+    return datetime.combine(day, time.max if end else time(0), tzinfo=UTC)
 
 
 @router.get("/search")
