@@ -16,7 +16,7 @@ import pytest
 
 from accord.hub import Hub
 from accord.store.taxii_reads import Selection
-from helpers import indicator
+from helpers import indicator, malware
 
 from .conftest import WAIT, free_port, wait_until
 
@@ -147,3 +147,23 @@ def test_a_pull_stopped_mid_way_misses_nothing_medallion_dated_together(hub: Hub
     partner = hub.viewer_as("Partner CERT")
     missing = [o["id"] for o in sent if hub.lookup(partner, [o["id"]]) == {}]
     assert missing == []
+
+
+def test_a_sweep_takes_its_indicators_from_medallion_with_http_basic(medallion: Medallion) -> None:
+    """`accord sweep --hub URL --user U --token P`: the current indicators of a foreign server's collection,
+    paged by its `next` (medallion serves 3 objects a page), current versions only; wrong credentials and
+    answers that are not TAXII are named errors, never a crash."""
+    from accord.detect.sources import from_taxii
+    from accord.errors import AuthenticationFailed, InvalidInput
+
+    inds = [indicator(f"sweep{i}.example", level="green") for i in range(7)]
+    newer = {**inds[0], "modified": "2024-07-01T00:00:00.000Z", "name": "newer"}
+    medallion.post([*inds, newer, malware("NotAnIndicator", level="green")])
+    url = f"{medallion.base}/api1/collections/{COLLECTION}/"
+    got = list(from_taxii(url, AUTH[1], user=AUTH[0]))
+    assert sorted(o["id"] for o in got) == sorted(o["id"] for o in inds)
+    assert {o["id"]: o.get("name") for o in got}[inds[0]["id"]] == "newer"
+    with pytest.raises(AuthenticationFailed, match="401"):
+        list(from_taxii(url, "wrong-password", user=AUTH[0]))
+    with pytest.raises(InvalidInput, match="not a TAXII collection URL"):
+        list(from_taxii(f"{medallion.base}/taxii2/", AUTH[1], user=AUTH[0]))

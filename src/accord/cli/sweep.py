@@ -17,14 +17,16 @@ from accord.errors import InvalidInput
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
 
-def _indicators(h: Any, as_org: str | None, indicators: Path | None, hub_url: str | None, token: str | None) -> Any:
+def _indicators(
+    h: Any, as_org: str | None, indicators: Path | None, hub_url: str | None, token: str | None, user: str | None
+) -> Any:
     from accord.config import Settings  # noqa: PLC0415
     from accord.detect import sources  # noqa: PLC0415
 
     if indicators is not None:
         return sources.from_file(indicators, Settings.from_env().max_bundle_bytes)
     if hub_url is not None:
-        return sources.from_taxii(hub_url, token)
+        return sources.from_taxii(hub_url, token, user=user)
     return h.export(h.viewer_as(as_org), types=["indicator"])
 
 
@@ -45,7 +47,10 @@ def sweep(
     hub_url: Annotated[
         str | None, typer.Option("--hub", help="Take indicators from this TAXII 2.1 collection URL instead.")
     ] = None,
-    token: Annotated[str | None, typer.Option(help="Bearer token for --hub.")] = None,
+    token: Annotated[str | None, typer.Option(help="Bearer token for --hub (with --user: the password).")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="HTTP Basic user for --hub (servers such as medallion); --token is the password.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write hits as JSON lines here (default: stdout).")] = None,
     workers: Annotated[int, typer.Option(help="Processes per file (default: all cores).")] = 0,
     report: Annotated[
@@ -101,7 +106,7 @@ def sweep(
     parsers = {log: sniff(log, fmt, mapping) for log in logs if log not in empty}
     started = now()
     h = hub() if (indicators is None and hub_url is None) or report else None
-    matcher = compile_matcher(sources.in_force(_indicators(h, as_org, indicators, hub_url, token), started))
+    matcher = compile_matcher(sources.in_force(_indicators(h, as_org, indicators, hub_url, token, user), started))
     matcher.keep_events = observed_data > 0
     if not json:
         output.note(f"{len(matcher):,} indicators compiled")

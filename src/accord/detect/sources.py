@@ -9,18 +9,15 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 
-from accord.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
+from accord.errors import AuthenticationFailed, FeedFailed, InvalidInput, NotFound, PermissionDenied
+from accord.federation import taxii
 from accord.stix.reader import read_stream
 from accord.stix.timestamps import parse as parse_ts
 
 __all__ = ["in_force", "from_file", "from_taxii"]
-
-TAXII_ACCEPT = "application/taxii+json;version=2.1"
-
 
 def in_force(indicators: Iterable[dict[str, Any]], at: datetime) -> Iterator[dict[str, Any]]:
     """Indicators usable at ``at``: not revoked, valid_from ≤ at < valid_until."""
@@ -57,35 +54,26 @@ def from_file(path: str | Path, max_bytes: int) -> Iterator[dict[str, Any]]:
 
 
 def from_taxii(
-    url: str, token: str | None, *, timeout: float = 60.0, max_pages: int = 100_000, client: httpx.Client | None = None
+    url: str, token: str | None, *, user: str | None = None, client: httpx.Client | None = None
 ) -> Iterator[dict]:
-    """Indicators from a TAXII 2.1 collection URL (``…/collections/<id>/``), paged with ``next``."""
+    """The current indicators of a TAXII 2.1 collection (``…/collections/<id>/``) of any server, read as a
+    feed reads (``accord.federation.taxii``: ``next`` or ``added_after`` paging, malformed answers named).
+    ``token`` is sent as a Bearer token, or with ``user`` as HTTP Basic (user and password)."""
     base = url if url.endswith("/") else url + "/"
     if "/collections/" not in base:
         raise InvalidInput(f"{url} is not a TAXII collection URL (…/<api-root>/collections/<id>/)")
-    headers = {"Accept": TAXII_ACCEPT}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    params: dict[str, str] = {"match[type]": "indicator", "limit": "1000"}
-    with client or httpx.Client(timeout=timeout) as http:
-        for _ in range(max_pages):
-            try:
-                resp = http.get(urljoin(base, "objects/"), params=params, headers=headers)
-            except httpx.HTTPError as exc:
-                raise InvalidInput(f"cannot reach {base}: {exc}") from None
-            if resp.status_code == 401:
-                raise AuthenticationFailed(f"{base} refused the token (401)")
-            if resp.status_code == 403:
-                raise PermissionDenied(f"{base}: this token may not read the collection (403)")
-            if resp.status_code == 404:
-                raise NotFound(f"{base}: no such collection (404)")
-            if resp.status_code != 200:
-                raise InvalidInput(f"{base} answered {resp.status_code}: {resp.text[:200]}")
-            try:
-                envelope = resp.json()
-            except ValueError:
-                raise InvalidInput(f"{base} did not answer with JSON") from None
-            yield from (o for o in envelope.get("objects", []) if isinstance(o, dict))
-            if not envelope.get("more") or not envelope.get("next"):
-                return
-            params["next"] = str(envelope["next"])
+    http = client or taxii.client_for("basic" if user else "bearer", user, token)
+    if client is not None:  # a client made elsewhere (tests): give it the same headers and credentials
+        fresh = taxii.client_for("basic" if user else "bearer", user, token)
+        client.headers.update(fresh.headers)
+        client.auth = fresh.auth
+        fresh.close()
+    try:
+        with http:
+            coll = taxii.resolve_collection(http, base, None)
+            for page in taxii.pages(http, coll, None, match={"match[type]": "indicator", "match[version]": "last"}):
+                yield from (o for o in page.objects if isinstance(o, dict))
+    except FeedFailed as exc:
+        status = exc.status if isinstance(exc, taxii.SourceRefused) else None
+        kind = {401: AuthenticationFailed, 403: PermissionDenied, 404: NotFound}.get(status or 0, InvalidInput)
+        raise kind(f"--hub {url}: {exc.message}") from None

@@ -83,6 +83,14 @@ def client_for(auth: str, username: str | None, secret: str | None) -> httpx.Cli
     return httpx.Client(headers=headers, auth=basic, timeout=TIMEOUT, follow_redirects=True)
 
 
+class SourceRefused(FeedFailed):
+    """The source answered with an HTTP error (``status``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def _get(client: httpx.Client, url: str, params: Any = None) -> httpx.Response:
     try:
         resp = client.get(url, params=params)
@@ -95,7 +103,8 @@ def _get(client: httpx.Client, url: str, params: Any = None) -> httpx.Response:
             detail = body.get("description") or body.get("title") or ""
         except (orjson.JSONDecodeError, AttributeError):
             detail = resp.text[:200]
-        raise FeedFailed(f"{url} answered HTTP {resp.status_code}{': ' + detail if detail else ''}")
+        raise SourceRefused(f"{url} answered HTTP {resp.status_code}{': ' + detail if detail else ''}",
+                            resp.status_code)  # fmt: skip
     return resp
 
 
@@ -131,19 +140,24 @@ def resolve_collection(client: httpx.Client, url: str, collection_id: str | None
         else:
             roots = [url]
         candidates = [f"{r}collections/{collection_id}/" for r in dict.fromkeys(roots)]
-    failures = []
+    failures: list[str] = []
+    statuses: list[int] = []
     for candidate in candidates:
         try:
             coll = _json(_get(client, candidate))
         except FeedFailed as exc:
             failures.append(exc.message)
+            if isinstance(exc, SourceRefused):
+                statuses.append(exc.status)
             continue
         if isinstance(coll, dict) and coll.get("can_read") is False:
-            raise FeedFailed(f"collection {candidate} exists but these credentials may not read it")
+            raise SourceRefused(f"collection {candidate} exists but these credentials may not read it", 403)
         return candidate
-    refused = any(f"answered HTTP {code}" in f for f in failures for code in (401, 403))
+    refused = next((code for code in (401, 403) if code in statuses), None)
     what = "these credentials may not read the collection" if refused else "collection not found"
-    raise FeedFailed(f"{what}: " + "; ".join(failures))
+    status = refused or (404 if statuses and set(statuses) == {404} else None)
+    message = f"{what}: " + "; ".join(failures)
+    raise SourceRefused(message, status) if status else FeedFailed(message)
 
 
 def _last_from_manifest(client: httpx.Client, coll_url: str, params: dict[str, Any]) -> str | None:
@@ -155,9 +169,11 @@ def _last_from_manifest(client: httpx.Client, coll_url: str, params: dict[str, A
 
 
 def fetch_page(
-    client: httpx.Client, coll_url: str, added_after: str | None, next_token: str | None, limit: int | None = None
+    client: httpx.Client, coll_url: str, added_after: str | None, next_token: str | None, limit: int | None = None,
+    match: dict[str, str] | None = None,
 ) -> TaxiiPage:
-    params: dict[str, Any] = {"limit": limit or PAGE, "match[version]": "all"}
+    """One page of objects (by default every version: ``match`` replaces or adds ``match[...]`` filters)."""
+    params: dict[str, Any] = {"limit": limit or PAGE, "match[version]": "all", **(match or {})}
     if added_after:
         params["added_after"] = added_after
     if next_token:
@@ -192,11 +208,14 @@ def _moves_on(point: str | None, added_after: str | None) -> bool:
         return point != added_after
 
 
-def pages(client: httpx.Client, coll_url: str, checkpoint: str | None, limit: int | None = None) -> Iterator[TaxiiPage]:
+def pages(
+    client: httpx.Client, coll_url: str, checkpoint: str | None, limit: int | None = None,
+    match: dict[str, str] | None = None,
+) -> Iterator[TaxiiPage]:
     """Every page after ``checkpoint``: ``next`` when the server gives one, else ``added_after`` moves on."""
     added_after, token = checkpoint, None
     for _ in range(MAX_PAGES):
-        page = fetch_page(client, coll_url, added_after, token, limit)
+        page = fetch_page(client, coll_url, added_after, token, limit, match)
         yield page
         if not page.more or not page.objects:
             return
