@@ -32,6 +32,15 @@ class InvalidInput(AccordError):
     exit_code = 65
 
 
+def value_refused(exc: Exception) -> InvalidInput:
+    """A value the database would not take (a ``DataError``: a NUL character on PostgreSQL, a number out of
+    range), as the input error it is; the transaction it came from was rolled back, so nothing is lost."""
+    text = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    if "NUL" in text:
+        return InvalidInput("a value holds the NUL character (U+0000), which the hub cannot store")
+    return InvalidInput(f"the database refused a value: {text}")
+
+
 class InvalidStix(InvalidInput):
     """A STIX object that fails validation."""
 

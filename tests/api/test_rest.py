@@ -130,6 +130,31 @@ def test_objects_that_cannot_be_kept_exactly_fail_alone(api, tmp_path, monkeypat
         hub.ingest_file(hub.viewer_as("Bank"), path, hub.options())
 
 
+def test_nul_characters_are_refused_by_name_never_a_500(api) -> None:
+    """PostgreSQL keeps no U+0000 in text: an object holding one is refused on every back end, with the
+    reason; any other value holding one is a 400 naming it where the database would refuse it."""
+    client, tok = api
+    good = indicator("kept.example")
+    bad = indicator("nul.example", description="before\u0000after")
+    escaped = indicator("escaped.example", description="a backslash then u0000: \\u0000")
+    r = client.post("/api/v1/objects", content=orjson.dumps([good, bad, escaped]), headers=auth(tok["bank"]))
+    assert r.status_code == 201, r.text
+    (err,) = r.json()["errors"]
+    assert err["id"] == bad["id"] and "NUL character (U+0000)" in err["reason"]
+    assert client.get(f"/api/v1/objects/{escaped['id']}", headers=auth(tok["bank"])).status_code == 200
+    admin = auth(tok["admin"])
+    for path, body in (("/api/v1/orgs", {"name": "Nul\u0000Org", "sector": "cert", "country": "FR"}),
+                       ("/api/v1/users", {"email": "a\u0000@bank.example", "org": "Bank", "role": "analyst"}),
+                       ("/api/v1/tokens", {"user": "analyst@bank.example", "label": "l\u0000"})):  # fmt: skip
+        r = client.post(path, json=body, headers=admin)
+        assert r.status_code in (200, 201, 400), (path, r.status_code, r.text)
+        if r.status_code == 400:
+            assert "NUL" in r.json()["error"]["message"] or "e-mail" in r.json()["error"]["message"], r.text
+    r = client.get("/api/v1/objects", params={"type": "indi\u0000cator"}, headers=admin)
+    assert r.status_code in (200, 400), r.text
+    assert client.get(f"/api/v1/objects/{good['id']}", headers=admin).status_code == 200
+
+
 def test_oversized_requests_get_413(tmp_path, request) -> None:
     from conftest import make_hub
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, AuthenticationFailed
+from accord.errors import AccordError, AuthenticationFailed, value_refused
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -20,6 +21,11 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": 'Bearer realm="accord", Basic realm="accord"'} \
             if isinstance(exc, AuthenticationFailed) else None  # fmt: skip
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+        refused = value_refused(exc)
+        return JSONResponse(error_body(refused.code, refused.message), status_code=refused.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,10 +13,10 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from accord.cli import output
-from accord.errors import AccordError, DatabaseUnavailable, InvalidInput
+from accord.errors import AccordError, DatabaseUnavailable, InvalidInput, value_refused
 from accord.hub import Hub
 
 app = typer.Typer(
@@ -593,6 +593,10 @@ def main() -> None:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         output.error(f"{where}{exc.strerror or exc}")
         sys.exit(74)
+    except DataError as exc:  # a value the database would not take: an input error
+        refused = value_refused(exc)
+        output.error(refused.message)
+        sys.exit(refused.exit_code)
     except SQLAlchemyError as exc:  # a database fault the layers did not anticipate: one line, not a traceback
         output.error(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
         sys.exit(DatabaseUnavailable.exit_code)

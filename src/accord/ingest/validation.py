@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -20,6 +21,9 @@ from accord.stix.upgrade import needs_upgrade, upgrade_object
 from accord.stix.validate import check_object
 
 Verdict = tuple[dict[str, Any], str | None]
+#: U+0000 as orjson writes it: ``\u0000`` after an even number of backslashes (not an escaped backslash
+#: followed by the text "u0000").
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def basic_shape(obj: dict[str, Any]) -> str | None:
@@ -34,6 +38,14 @@ def basic_shape(obj: dict[str, Any]) -> str | None:
     return None
 
 
+def storable(obj: dict[str, Any]) -> str | None:
+    """Why the object cannot be stored as it is on every database, or None: PostgreSQL keeps no NUL
+    character (U+0000) in text or JSON, so the hub refuses it on every back end alike."""
+    if _NUL.search(orjson.dumps(obj)):
+        return "a string or key in the object holds the NUL character (U+0000), which the hub cannot store"
+    return None
+
+
 def verdict(obj: dict[str, Any]) -> Verdict:
     """The object (upgraded from STIX 2.0 if it was) and the reason it is invalid, or None."""
     try:
@@ -41,7 +53,7 @@ def verdict(obj: dict[str, Any]) -> Verdict:
             obj = upgrade_object(obj)
     except InvalidStix as exc:
         return obj, exc.message
-    return obj, basic_shape(obj) or check_object(obj, strict=True)
+    return obj, basic_shape(obj) or storable(obj) or check_object(obj, strict=True)
 
 
 def _verdicts(blobs: list[bytes]) -> list[tuple[bytes | None, str | None]]:

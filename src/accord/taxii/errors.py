@@ -7,11 +7,12 @@ import uuid
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from accord.errors import AccordError, AuthenticationFailed
+from accord.errors import AccordError, AuthenticationFailed, value_refused
 from accord.taxii.media import TAXII_MEDIA_TYPE
 
 log = logging.getLogger("accord.taxii")
@@ -65,6 +66,8 @@ def from_exception(exc: Exception) -> Response:
         return error_response(exc.status, exc.description, exc.code)
     if isinstance(exc, AuthenticationFailed):
         return error_response(401, exc.message, exc.code)
+    if isinstance(exc, DataError):
+        exc = value_refused(exc)
     if isinstance(exc, AccordError):
         return error_response(exc.http_status, exc.message, exc.code)
     if isinstance(exc, StarletteHTTPException):
