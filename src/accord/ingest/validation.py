@@ -41,7 +41,8 @@ def basic_shape(obj: dict[str, Any]) -> str | None:
 def storable(obj: dict[str, Any]) -> str | None:
     """Why the object cannot be stored as it is on every database, or None: PostgreSQL keeps no NUL
     character (U+0000) in text or JSON, so the hub refuses it on every back end alike."""
-    if _NUL.search(orjson.dumps(obj)):
+    data = orjson.dumps(obj)
+    if b"\\u0000" in data and _NUL.search(data):
         return "a string or key in the object holds the NUL character (U+0000), which the hub cannot store"
     return None
 
