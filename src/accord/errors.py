@@ -38,6 +38,8 @@ def value_refused(exc: Exception) -> InvalidInput:
     text = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     if "NUL" in text:
         return InvalidInput("a value holds the NUL character (U+0000), which the hub cannot store")
+    if "too large to convert" in text or "out of range" in text:  # sqlite3 (see accord.store.db), PostgreSQL
+        return InvalidInput("a number is beyond the range the hub can store")
     return InvalidInput(f"the database refused a value: {text}")
 
 

@@ -207,3 +207,13 @@ def test_versions_and_revoke(api) -> None:
     assert client.delete(f"/api/v1/objects/{obj['id']}", headers=auth(tok["police"])).status_code in (403, 422)
     assert client.delete(f"/api/v1/objects/{obj['id']}", headers=auth(tok["bank"])).status_code == 200
     assert client.get(f"/api/v1/objects/{obj['id']}", headers=auth(tok["police"])).json()["revoked"] is True
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "-9223372036854775809"])
+def test_ids_beyond_64_bits_are_an_input_error_on_every_back_end(api, number: str) -> None:
+    """SQLite's driver cannot bind an integer beyond 64 bits (it raised a bare OverflowError: a 500),
+    PostgreSQL refuses it as out of range: on both the caller hears the same input error."""
+    client, tok = api
+    r = client.delete(f"/api/v1/tokens/{number}", headers=auth(tok["admin"]))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["message"] == "a number is beyond the range the hub can store"

@@ -319,3 +319,15 @@ def test_dates_at_the_end_of_the_calendar_are_answered_not_500(client: TestClien
     assert r.status_code in (200, 400), (path, r.status_code)
     if r.status_code == 400:
         assert "until must be a date before 9999-12-31" in r.text
+
+
+@pytest.mark.parametrize("path", ["/admin/tokens/99999999999999999999999/revoke",
+                                  "/admin/sessions/-9223372036854775809/end",
+                                  "/account/sessions/99999999999999999999999/end"])  # fmt: skip
+def test_ids_beyond_64_bits_are_an_error_page_not_500(client: TestClient, sqlite_hub: Hub, path: str) -> None:
+    tok = sqlite_hub.create_token(sqlite_hub.viewer_as(None), "admin@ncc.example")["token"]
+    r = client.post(path, headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code in (400, 404), (path, r.status_code)
+    assert "text/html" in r.headers["content-type"]
+    if r.status_code == 400:
+        assert "beyond the range the hub can store" in r.text

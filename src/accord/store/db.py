@@ -6,7 +6,8 @@ from pathlib import Path
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DataError, OperationalError
 
 from accord.errors import DatabaseUnavailable
 
@@ -22,6 +23,14 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def _sqlite_overflow_is_data_error(context: ExceptionContext) -> None:
+    """sqlite3 raises a bare ``OverflowError`` for an integer beyond 64 bits (an id in a URL, a limit in a
+    form); raise it as the ``DataError`` PostgreSQL gives, which every entry point answers as an input error."""
+    overflow = context.original_exception
+    if isinstance(overflow, OverflowError):
+        raise DataError(context.statement, context.parameters, overflow) from overflow
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -46,6 +55,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cur.execute("PRAGMA wal_autocheckpoint=20000")
             cur.close()
 
+        event.listen(engine, "handle_error", _sqlite_overflow_is_data_error)
         return engine
     return create_engine(
         url,

@@ -19,10 +19,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import DataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord import __version__
-from accord.errors import AccordError, AuthenticationFailed
+from accord.errors import AccordError, AuthenticationFailed, value_refused
 from accord.stix import tlp as tlpmod
 from accord.web.auth import SignInRequired, Who
 from accord.web.sessions import SESSION_COOKIE
@@ -189,6 +190,9 @@ class WebRoute(APIRoute):
             except AccordError as exc:
                 titles = {403: "Not allowed", 404: "Not found", 409: "Already exists", 413: "Too large"}
                 return error_page(request, exc.http_status, titles.get(exc.http_status, "Cannot do that"), exc.message)
+            except DataError as exc:  # a value the database would not take (a NUL, a number beyond 64 bits)
+                refused = value_refused(exc)
+                return error_page(request, refused.http_status, "Cannot do that", refused.message)
             except RequestValidationError as exc:
                 parts = [f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg')}" for e in exc.errors()]
                 return error_page(request, 400, "Bad request", "; ".join(parts))
