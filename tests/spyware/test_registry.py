@@ -39,7 +39,10 @@ def test_galaxy_corrections_are_applied_and_explained() -> None:
 
 
 @pytest.mark.parametrize("bad", [b"[]", b'{"values": 3}', b'{"type": "ransomware", "values": []}',
-                                 b'{"values": [{"value": "x"}]}'])  # fmt: skip
+                                 b'{"values": [{"value": "x"}]}', b"\xff\x00[", b"",
+                                 b'{"values": [{"uuid": "u", "value": "x", "meta": [1]}]}',
+                                 b'{"values": [{"uuid": "u", "value": "x", "related": ["y"]}]}',
+                                 b'{"values": [{"uuid": "u", "value": "x", "meta": {"refs": "r", "official-refs": []}}]}'])  # fmt: skip
 def test_bad_galaxy_is_refused_with_the_reason(bad: bytes) -> None:
     with pytest.raises(InvalidInput):
         seed.galaxy_from(bad)

@@ -123,7 +123,10 @@ def _rel_type(text: str) -> str:
 
 def galaxy_from(data: bytes | dict[str, Any]) -> Galaxy:
     """Vendors of a MISP galaxy ``surveillance-vendor`` cluster, with Accord's corrections applied."""
-    doc = json.loads(data) if isinstance(data, bytes | bytearray) else data
+    try:
+        doc = json.loads(data) if isinstance(data, bytes | bytearray) else data
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise InvalidInput(f"not a MISP galaxy cluster: the file is not JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
         raise InvalidInput("not a MISP galaxy cluster: expected a JSON object with a 'values' list")
     if doc.get("type") not in (None, "surveillance-vendor"):
@@ -134,6 +137,11 @@ def galaxy_from(data: bytes | dict[str, Any]) -> Galaxy:
         if not isinstance(value, dict) or not isinstance(value.get("uuid"), str) or not value.get("value"):
             raise InvalidInput(f"galaxy value {n + 1} has no 'uuid' and 'value'")
         meta = value.get("meta") or {}
+        related = value.get("related") or []
+        if not isinstance(meta, dict) or not isinstance(related, list) or not all(isinstance(r, dict) for r in related):
+            raise InvalidInput(f"galaxy value {n + 1}: 'meta' must be an object and 'related' a list of objects")
+        if any(not isinstance(meta.get(k) or [], list) for k in ("synonyms", "products", "refs", "official-refs")):
+            raise InvalidInput(f"galaxy value {n + 1}: meta's synonyms, products, refs and official-refs must be lists")
         v = Vendor(
             uuid=value["uuid"].lower(),
             name=str(value["value"]).strip(),
@@ -142,7 +150,7 @@ def galaxy_from(data: bytes | dict[str, Any]) -> Galaxy:
             products=[str(p).strip() for p in meta.get("products") or [] if str(p).strip()],
             refs=[str(r) for r in (meta.get("refs") or []) + (meta.get("official-refs") or []) if r],
         )
-        for rel in value.get("related") or []:
+        for rel in related:
             raw = str(rel.get("type", "related-to"))
             kind = _rel_type(raw)
             if kind != raw:
