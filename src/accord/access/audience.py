@@ -10,7 +10,7 @@ from accord.stix import tlp
 ORG, GROUP, COMMUNITY, FEDERATION, PUBLIC = "org", "group", "community", "federation", "public"
 KINDS: tuple[str, ...] = (ORG, GROUP, COMMUNITY, FEDERATION, PUBLIC)
 #: How far each kind reaches; org and group are both "named recipients only".
-_REACH = {ORG: 0, GROUP: 0, COMMUNITY: 1, FEDERATION: 2, PUBLIC: 3}
+REACH = {ORG: 0, GROUP: 0, COMMUNITY: 1, FEDERATION: 2, PUBLIC: 3}
 #: The widest reach each TLP level allows.
 _TLP_CAP = {tlp.RED: 0, tlp.AMBER_STRICT: 0, tlp.AMBER: 1, tlp.GREEN: 2, tlp.CLEAR: 3}
 
@@ -46,7 +46,7 @@ def cap_for_tlp(level: str) -> str:
 
 
 def allowed(level: str, audience: Audience) -> bool:
-    return _REACH[audience.kind] <= _TLP_CAP[level]
+    return REACH[audience.kind] <= _TLP_CAP[level]
 
 
 def check_allowed(level: str, audience: Audience, object_id: str) -> None:
@@ -60,3 +60,11 @@ def check_allowed(level: str, audience: Audience, object_id: str) -> None:
 def default_audience(level: str) -> Audience:
     """Community where TLP allows it, otherwise the owner organisation only."""
     return Audience(COMMUNITY) if _TLP_CAP[level] >= 1 else Audience(ORG)
+
+
+def within_tlp(kind: str, level: str) -> str:
+    """``kind`` (not a group), narrowed to the widest kind a TLP level allows rather than refused."""
+    if REACH[kind] <= _TLP_CAP[level]:
+        return kind
+    cap = cap_for_tlp(level)
+    return ORG if cap == GROUP else cap

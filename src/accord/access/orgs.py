@@ -172,7 +172,8 @@ def list_all(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
 
 def member_identity_ids(conn: Connection) -> dict[str, int]:
     """identity id → organisation pk, for every member organisation."""
-    return {r.identity_id: r.pk for r in conn.execute(select(organisation.c.identity_id, organisation.c.pk))}
+    q = select(organisation.c.identity_id, organisation.c.pk).where(organisation.c.kind == MEMBER)
+    return {r.identity_id: r.pk for r in conn.execute(q)}
 
 
 def group_pks_of(conn: Connection, org_pk: int) -> frozenset[int]:

@@ -29,18 +29,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from accord.access import orgs
 from accord.access.audience import (
-    COMMUNITY,
-    FEDERATION,
     GROUP,
     KINDS,
     ORG,
-    PUBLIC,
-    Audience,
+    REACH,
     allowed,
-    cap_for_tlp,
     default_audience,
     parse_audience,
+    within_tlp,
 )
 from accord.access.viewer import Viewer
 from accord.errors import AccordError, FeedBusy, FeedFailed, NotFound
@@ -50,6 +48,7 @@ from accord.stix import timestamps
 from accord.stix.reader import Item, element_item, read_bytes
 from accord.stix.timestamps import format_micro, now, version_key
 from accord.store import feeds as store
+from accord.store import objects
 from accord.store.statuses import this_worker
 
 if TYPE_CHECKING:
@@ -61,7 +60,6 @@ log = logging.getLogger("accord.federation")
 LEASE = timedelta(minutes=15)
 #: How many reasons for rejected objects a report keeps.
 KEEP_ERRORS = 20
-_REACH = {ORG: 0, GROUP: 0, COMMUNITY: 1, FEDERATION: 2, PUBLIC: 3}
 #: Feeds being pulled by this process (the database lease names the process, not the thread).
 _ACTIVE: set[str] = set()
 _ACTIVE_LOCK = threading.Lock()
@@ -110,7 +108,7 @@ def publisher_for(feed: dict[str, Any]) -> Viewer:
 def _narrowest(a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
         return a or b
-    return a if _REACH[a] <= _REACH[b] else b
+    return a if REACH[a] <= REACH[b] else b
 
 
 class _Run:
@@ -187,7 +185,7 @@ class _Run:
         to ingest, which adds the feed's grant. Only for exactly the content stored (knowing an id and a
         timestamp must never open a version), and never for a member organisation's own objects (only
         it decides who they reach here)."""
-        members = store.member_identities(conn)
+        members = orgs.member_identity_ids(conn)
         wanted: dict[int, tuple[store.HeldVersion, int]] = {}
         for it in items:
             version = held.get(pairs[it.index]) if it.index in pairs else None
@@ -195,27 +193,24 @@ class _Run:
                 continue
             kind = self.audience_kind(it, version.tlp)
             if kind is not None:
-                wanted[it.index] = (version, _REACH[kind])
+                wanted[it.index] = (version, REACH[kind])
         if not wanted:
             return set()
-        grants = store.grant_audiences(conn, sorted({v.pk for v, _ in wanted.values()}))
+        grants = objects.grants_of(conn, {v.pk for v, _ in wanted.values()})
         wider = {i: v for i, (v, reach) in wanted.items()
-                 if reach > max((_REACH.get(g, 0) for g in grants.get(v.pk, ())), default=-1)}  # fmt: skip
+                 if reach > max((REACH.get(kind, 0) for _, kind, _ in grants.get(v.pk, ())), default=-1)}  # fmt: skip
         if not wider:
             return set()
-        stored = store.stored_data(conn, sorted({v.pk for v in wider.values()}))
+        stored = objects.tlps_and_data(conn, {v.pk for v in wider.values()})
         by_index = {it.index: it.obj for it in items}
-        return {i for i, v in wider.items() if stored.get(v.pk) == by_index[i]}
+        return {i for i, v in wider.items() if v.pk in stored and stored[v.pk][1] == by_index[i]}
 
     def audience_kind(self, it: Item, level: str) -> str | None:
         """The audience kind this feed gives an object of TLP ``level`` (as ingest will cap it)."""
         if self.explicit is not None:
             return self.explicit.kind if allowed(level, self.explicit) else None
         kind = _narrowest(self.hint, it.audience if it.audience in KINDS else None) or default_audience(level).kind
-        if allowed(level, Audience(kind)):
-            return kind
-        cap = cap_for_tlp(level)
-        return ORG if cap == GROUP else cap
+        return within_tlp(kind, level)
 
     def ingest(self, fresh: list[Item]) -> None:
         result = self.hub.ingest(self.publisher, fresh, self.options)

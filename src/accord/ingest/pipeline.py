@@ -24,6 +24,7 @@ from accord.access.audience import (
     allowed,
     cap_for_tlp,
     default_audience,
+    within_tlp,
 )
 from accord.access.viewer import Viewer
 from accord.access.visibility import visible
@@ -152,6 +153,8 @@ def _dependency_refs(obj: dict[str, Any]) -> set[str]:
     return refs
 
 
+#: Grants ordered by how far they reach, a group above the organisation alone (``audience.REACH`` counts
+#: both as named recipients, which is what TLP caps; here the widest of an object's grants is chosen).
 _REACH = {ORG: 0, GROUP: 1, COMMUNITY: 2, FEDERATION: 3, PUBLIC: 4}
 
 
@@ -167,10 +170,7 @@ def _hinted(cand: _Candidate) -> Audience | None:
     """The producer's audience hint, narrowed to the widest the TLP allows rather than refused."""
     if cand.hint is None or cand.hint == GROUP or cand.hint not in KINDS:
         return None
-    if allowed(cand.tlp, Audience(cand.hint)):
-        return Audience(cand.hint)
-    cap = cap_for_tlp(cand.tlp)
-    return Audience(ORG if cap == GROUP else cap)
+    return Audience(within_tlp(cand.hint, cand.tlp))
 
 
 class _Batch:

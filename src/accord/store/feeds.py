@@ -16,7 +16,6 @@ from sqlalchemy import Connection, delete, or_, select, update
 from accord.store.schema import (
     federation_feed,
     federation_feed_event,
-    object_grant,
     organisation,
     stix_object,
     taxii_collection,
@@ -221,31 +220,4 @@ def held(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str]
         for r in conn.execute(q):
             if (r.stix_id, r.version_key) in wanted:
                 out[(r.stix_id, r.version_key)] = HeldVersion(r.pk, r.tlp, r.created_by_ref)
-    return out
-
-
-def member_identities(conn: Connection) -> set[str]:
-    """Identity ids of this hub's member organisations (not partner hubs)."""
-    q = select(organisation.c.identity_id).where(organisation.c.kind == "member")
-    return {r.identity_id for r in conn.execute(q)}
-
-
-def grant_audiences(conn: Connection, pks: list[int]) -> dict[int, list[str]]:
-    """object pk → the audience kinds of its grants."""
-    out: dict[int, list[str]] = {}
-    for i in range(0, len(pks), 500):
-        q = select(object_grant.c.object_pk, object_grant.c.audience).where(
-            object_grant.c.object_pk.in_(pks[i : i + 500])
-        )
-        for r in conn.execute(q):
-            out.setdefault(r.object_pk, []).append(r.audience)
-    return out
-
-
-def stored_data(conn: Connection, pks: list[int]) -> dict[int, Any]:
-    """object pk → the stored STIX object (for comparisons on the ingest side; never shown)."""
-    out: dict[int, Any] = {}
-    for i in range(0, len(pks), 500):
-        q = select(stix_object.c.pk, stix_object.c.data).where(stix_object.c.pk.in_(pks[i : i + 500]))
-        out.update((r.pk, r.data) for r in conn.execute(q))
     return out
